@@ -15,7 +15,10 @@ export default tseslint.config(
     // The model is pure: no node: imports, no clock, no Math.random (DESIGN.md "Layers").
     files: ["src/kernel/**/*.ts", "src/observe/**/*.ts", "src/scenario/**/*.ts"],
     rules: {
-      "no-restricted-imports": ["error", { patterns: ["node:*", "fs", "path", "os", "child_process"] }],
+      "no-restricted-imports": [
+        "error",
+        { paths: ["fs", "path", "os", "child_process", "process"], patterns: ["node:*"] },
+      ],
       "no-restricted-properties": [
         "error",
         { object: "Math", property: "random", message: "use the seeded Rng passed in" },

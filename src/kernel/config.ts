@@ -75,7 +75,9 @@ export const DEFAULT_CONFIG: MachineConfig = {
   kconfig: DEFAULT_KCONFIG,
 };
 
-export type MachineConfigInput = Partial<Omit<MachineConfig, "kconfig">> & { kconfig?: Partial<KconfigSwitches> };
+export type MachineConfigInput = Partial<Omit<MachineConfig, "kconfig">> & {
+  kconfig?: Partial<KconfigSwitches>;
+};
 
 /** The first 4 MiB hold the kernel image, the zero page and other reserved memory. */
 export const RESERVED_LOW_BYTES = 4 * 1024 * 1024;
@@ -105,7 +107,10 @@ export function resolveConfig(input: MachineConfigInput = {}): MachineConfig {
     c.movable + c.cma + RESERVED_LOW_BYTES + 32 * 1024 * 1024 <= c.memory,
     `movable (${c.movable}) + cma (${c.cma}) leave less than 32M of kernel memory out of ${c.memory}; lower them`,
   );
-  need(["always", "madvise", "never"].includes(c.thp), `thp=${String(c.thp)}: expected always, madvise or never`);
+  need(
+    ["always", "madvise", "never"].includes(c.thp),
+    `thp=${String(c.thp)}: expected always, madvise or never`,
+  );
   const hugeBytes = c.hugetlb2M * mb2 + c.hugetlb1G * 1024 ** 3;
   need(
     hugeBytes <= c.memory - RESERVED_LOW_BYTES - 32 * 1024 * 1024,

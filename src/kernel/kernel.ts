@@ -135,10 +135,9 @@ export class Kernel {
       free_huge_folio(this, folio);
       return;
     }
-    if (this.memmap.test(folio, PG.lru) || mm.mapcount(folio) !== 0) {
-      // a folio still mapped or on the LRU at refcount 0 is a bad page state
-      this.warn("mm/page_alloc.c: free_page_is_bad()", `freeing busy folio ${folio}`);
-    }
+    // __folio_put() takes the folio off the LRU; one still mapped is a bad page state
+    if (mm.mapcount(folio) !== 0)
+      this.warn("mm/page_alloc.c: free_page_is_bad()", `freeing mapped folio ${folio}`);
     this.pa.__free_pages(folio, mm.order(folio));
   }
 

@@ -70,7 +70,15 @@ export class Machine {
     const k = this.k;
     const mm = new MmStruct(k.newId("mm"), MMAP_BASE);
     const caps = opts.caps ?? [CAP_IPC_LOCK, CAP_SYS_ADMIN, CAP_SYS_PTRACE];
-    const t = new Task(k.newId("pid"), name, mm, opts.uid ?? 0, caps, opts.memlock ?? this.config.memlockLimit, null);
+    const t = new Task(
+      k.newId("pid"),
+      name,
+      mm,
+      opts.uid ?? 0,
+      caps,
+      opts.memlock ?? this.config.memlockLimit,
+      null,
+    );
     k.tasks.set(t.pid, t);
     return t.pid;
   }
@@ -93,7 +101,8 @@ export class Machine {
   }
 
   private static num(name: string, v: number): void {
-    if (!Number.isFinite(v) || !Number.isInteger(v)) throw new PinlabError(`${name} must be an integer (got ${v})`);
+    if (!Number.isFinite(v) || !Number.isInteger(v))
+      throw new PinlabError(`${name} must be an integer (got ${v})`);
   }
 
   /** fork(): the child's pid or -errno. */
@@ -253,7 +262,11 @@ export class Machine {
   metadataBytes(): number {
     let b = this.k.memmap.bytesAllocated();
     const seen = new Set<MmStruct>();
-    for (const t of this.k.tasks.values()) if (t.mm && !seen.has(t.mm)) (seen.add(t.mm), (b += t.mm.pgtables.bytes()));
+    for (const t of this.k.tasks.values()) {
+      if (!t.mm || seen.has(t.mm)) continue;
+      seen.add(t.mm);
+      b += t.mm.pgtables.bytes();
+    }
     return b;
   }
 }

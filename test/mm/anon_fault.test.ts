@@ -1,6 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { Machine } from "../../src/kernel/machine.js";
-import { MADV, MAP_ANONYMOUS, MAP_PRIVATE, MAP_HUGETLB, PROT_READ, PROT_WRITE } from "../../src/kernel/include/mman.js";
+import {
+  MADV,
+  MAP_ANONYMOUS,
+  MAP_PRIVATE,
+  MAP_HUGETLB,
+  PROT_READ,
+  PROT_WRITE,
+} from "../../src/kernel/include/mman.js";
 import { EFAULT } from "../../src/kernel/include/errno.js";
 
 const RW = PROT_READ | PROT_WRITE;

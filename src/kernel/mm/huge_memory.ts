@@ -22,7 +22,13 @@ import { maybe_mkwrite } from "./memory.js";
 import { NIL } from "./memmap.js";
 import type { VmArea, VmFault } from "./mm_types.js";
 import { PMD_SIZE, pmd_index, PteTable, type PmdTable } from "./pgtable.js";
-import { anon_vma_prepare, folio_add_new_anon_rmap, folio_move_anon_rmap, folio_remove_rmap_entire, rmap_add_entire } from "./rmap.js";
+import {
+  anon_vma_prepare,
+  folio_add_new_anon_rmap,
+  folio_move_anon_rmap,
+  folio_remove_rmap_entire,
+  rmap_add_entire,
+} from "./rmap.js";
 
 /**
  * thp_vma_allowable_order(PMD_ORDER) for a page fault on an anonymous VMA
@@ -55,7 +61,10 @@ export function create_huge_pmd(k: Kernel, vmf: VmFault): number {
     if (zero !== NIL) {
       pmdt.pfn[pi] = zero;
       pmdt.bits[pi] = PTE.PRESENT | PTE.LEAF | PTE.SPECIAL | PTE.YOUNG;
-      k.trace.emit("fault_huge_zero", "mm/huge_memory.c: do_huge_pmd_anonymous_page()", { mm: vma.vm_mm.id, addr: haddr });
+      k.trace.emit("fault_huge_zero", "mm/huge_memory.c: do_huge_pmd_anonymous_page()", {
+        mm: vma.vm_mm.id,
+        addr: haddr,
+      });
       return 0;
     }
   }
@@ -77,11 +86,22 @@ function vma_alloc_anon_folio_pmd(k: Kernel): number {
 }
 
 /** map_anon_folio_pmd(): map a new exclusive anon THP writable and dirty. */
-function map_anon_folio_pmd(k: Kernel, folio: number, pmdt: PmdTable, pi: number, vma: VmArea, haddr: number): void {
+function map_anon_folio_pmd(
+  k: Kernel,
+  folio: number,
+  pmdt: PmdTable,
+  pi: number,
+  vma: VmArea,
+  haddr: number,
+): void {
   folio_add_new_anon_rmap(k, folio, vma, haddr, true, true);
   pmdt.pfn[pi] = folio;
   pmdt.bits[pi] = maybe_mkwrite(PTE.PRESENT | PTE.LEAF | PTE.DIRTY | PTE.YOUNG, vma);
-  k.trace.emit("fault_thp", "mm/huge_memory.c: map_anon_folio_pmd()", { mm: vma.vm_mm.id, addr: haddr, pfn: folio });
+  k.trace.emit("fault_thp", "mm/huge_memory.c: map_anon_folio_pmd()", {
+    mm: vma.vm_mm.id,
+    addr: haddr,
+    pfn: folio,
+  });
 }
 
 /**
@@ -166,7 +186,11 @@ export function __split_huge_pmd(k: Kernel, vma: VmArea, haddr: number): void {
   pmdt.pfn[pi] = 0;
   vma.vm_mm.pgtables.installPteTable(pmdt, pi, t);
   k.vmstat.thp_split_pmd++;
-  k.trace.emit("thp_split_pmd", "mm/huge_memory.c: __split_huge_pmd_locked()", { mm: vma.vm_mm.id, addr: haddr, pfn });
+  k.trace.emit("thp_split_pmd", "mm/huge_memory.c: __split_huge_pmd_locked()", {
+    mm: vma.vm_mm.id,
+    addr: haddr,
+    pfn,
+  });
 }
 
 /** zap_huge_pmd() */
@@ -221,4 +245,3 @@ export function copy_huge_pmd(k: Kernel, dst: VmArea, src: VmArea, addr: number)
   dpmd.bits[pi] = nb;
   return 0;
 }
-

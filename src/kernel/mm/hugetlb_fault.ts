@@ -12,12 +12,25 @@ import { PG } from "../include/page_flags.js";
 import { PTE } from "../include/pgtable.js";
 import { is_cow_mapping, VM_SHARED, VM_MAYSHARE, VM_WRITE } from "../include/vm_flags.js";
 import type { Kernel } from "../kernel.js";
-import { folio_copy_content, folio_get, folio_mapcount, folio_maybe_dma_pinned, folio_put, folio_nr_pages } from "./folio.js";
+import {
+  folio_copy_content,
+  folio_get,
+  folio_mapcount,
+  folio_maybe_dma_pinned,
+  folio_put,
+  folio_nr_pages,
+} from "./folio.js";
 import { alloc_hugetlb_folio, type HState } from "./hugetlb.js";
 import { NIL } from "./memmap.js";
 import type { VmArea, VmFault } from "./mm_types.js";
 import { PUD_SIZE, pmd_index, pud_index } from "./pgtable.js";
-import { anon_vma_prepare, folio_add_new_anon_rmap, folio_remove_rmap_entire, rmap_add_entire, rmap_walk } from "./rmap.js";
+import {
+  anon_vma_prepare,
+  folio_add_new_anon_rmap,
+  folio_remove_rmap_entire,
+  rmap_add_entire,
+  rmap_walk,
+} from "./rmap.js";
 
 /** Per-VMA hugetlb state: the HState and, for a private owner, unconsumed reservations. */
 export interface HugetlbVma {
@@ -111,7 +124,10 @@ function hugetlb_no_page(k: Kernel, vmf: VmFault, e: HugeEntry): number {
   const useReserve = hv.resv !== null && hv.resv.has(idx);
   const folio = alloc_hugetlb_folio(k, hv.h, useReserve);
   if (folio === NIL) {
-    k.trace.emit("hugetlb_no_page_sigbus", "mm/hugetlb.c: hugetlb_no_page()", { mm: vma.vm_mm.id, addr: vmf.address });
+    k.trace.emit("hugetlb_no_page_sigbus", "mm/hugetlb.c: hugetlb_no_page()", {
+      mm: vma.vm_mm.id,
+      addr: vmf.address,
+    });
     return VM_FAULT.SIGBUS;
   }
   if (useReserve) hv.resv!.delete(idx);
@@ -121,7 +137,11 @@ function hugetlb_no_page(k: Kernel, vmf: VmFault, e: HugeEntry): number {
   e.pfn[e.i] = folio;
   // private mappings are mapped read-only first; the write fault reuses the exclusive folio
   e.bits[e.i] = PTE.PRESENT | PTE.LEAF | PTE.YOUNG;
-  k.trace.emit("fault_hugetlb", "mm/hugetlb.c: hugetlb_no_page()", { mm: vma.vm_mm.id, addr: vmf.address, pfn: folio });
+  k.trace.emit("fault_hugetlb", "mm/hugetlb.c: hugetlb_no_page()", {
+    mm: vma.vm_mm.id,
+    addr: vmf.address,
+    pfn: folio,
+  });
   return 0;
 }
 
@@ -159,7 +179,11 @@ function hugetlb_wp(k: Kernel, vmf: VmFault, e: HugeEntry): number {
   folio_remove_rmap_entire(k, old, vma);
   folio_put(k, old);
   e.pfn[e.i] = nf;
-  e.bits[e.i] = PTE.PRESENT | PTE.LEAF | PTE.YOUNG | (unshare ? 0 : (vma.vm_flags & VM_WRITE ? PTE.WRITE : 0) | PTE.DIRTY);
+  e.bits[e.i] =
+    PTE.PRESENT |
+    PTE.LEAF |
+    PTE.YOUNG |
+    (unshare ? 0 : (vma.vm_flags & VM_WRITE ? PTE.WRITE : 0) | PTE.DIRTY);
   k.vmstat.cow_copy++;
   k.trace.emit(unshare ? "unshare_copy" : "cow_copy", "mm/hugetlb.c: hugetlb_wp()", {
     mm: vma.vm_mm.id,
@@ -181,7 +205,10 @@ function unmap_ref_private(k: Kernel, owner: VmArea, folio: number, addr: number
     folio_remove_rmap_entire(k, folio, vma);
     folio_put(k, folio);
     hugetlb_vma(vma).unmapped = true;
-    k.trace.emit("hugetlb_unmap_ref_private", "mm/hugetlb.c: unmap_ref_private()", { mm: vma.vm_mm.id, addr: a });
+    k.trace.emit("hugetlb_unmap_ref_private", "mm/hugetlb.c: unmap_ref_private()", {
+      mm: vma.vm_mm.id,
+      addr: a,
+    });
   });
   void addr;
 }
@@ -219,7 +246,10 @@ export function copy_hugetlb_page_range(k: Kernel, dst: VmArea, src: VmArea): nu
       if (src.vm_mm.hasPinned() && folio_maybe_dma_pinned(k, folio)) {
         const nf = alloc_hugetlb_folio(k, h, false);
         if (nf === NIL) {
-          k.trace.emit("fork_hugetlb_enomem", "mm/hugetlb.c: copy_hugetlb_page_range()", { mm: src.vm_mm.id, addr: a });
+          k.trace.emit("fork_hugetlb_enomem", "mm/hugetlb.c: copy_hugetlb_page_range()", {
+            mm: src.vm_mm.id,
+            addr: a,
+          });
           return -12; // -ENOMEM
         }
         folio_copy_content(k, nf, folio, folio_nr_pages(k, folio));
@@ -251,4 +281,3 @@ export function copy_hugetlb_page_range(k: Kernel, dst: VmArea, src: VmArea): nu
   }
   return 0;
 }
-

@@ -75,7 +75,11 @@ export function do_madvise(k: Kernel, mm: MmStruct, start: number, len: number, 
         // hugetlb VMAs zap whole huge pages only
         zap_page_range(k, v, s, e);
       }
-      k.trace.emit("madvise_dontneed", "mm/madvise.c: madvise_dontneed_single_vma()", { mm: mm.id, start, end });
+      k.trace.emit("madvise_dontneed", "mm/madvise.c: madvise_dontneed_single_vma()", {
+        mm: mm.id,
+        start,
+        end,
+      });
       break;
     case MADV.MADV_HUGEPAGE:
     case MADV.MADV_NOHUGEPAGE:

@@ -8,7 +8,14 @@ import { __GFP_ZERO, GFP_HIGHUSER_MOVABLE } from "../include/gfp.js";
 import { PAGE_SIZE } from "../include/mmzone.js";
 import { PG } from "../include/page_flags.js";
 import { PTE } from "../include/pgtable.js";
-import { is_cow_mapping, VM_MAYSHARE, VM_PFNMAP, VM_SHARED, VM_WRITE, VM_MIXEDMAP } from "../include/vm_flags.js";
+import {
+  is_cow_mapping,
+  VM_MAYSHARE,
+  VM_PFNMAP,
+  VM_SHARED,
+  VM_WRITE,
+  VM_MIXEDMAP,
+} from "../include/vm_flags.js";
 import type { Kernel } from "../kernel.js";
 import {
   folio_get,
@@ -105,7 +112,13 @@ function __handle_mm_fault(k: Kernel, vmf: VmFault): number {
     if (!(ret & VM_FAULT.FALLBACK)) return ret;
   } else if (pmdBits & PTE.LEAF) {
     const write = (vmf.flags & (FAULT_FLAG.WRITE | FAULT_FLAG.UNSHARE)) !== 0;
-    if (write && !(pmdBits & PTE.WRITE || (vmf.flags & FAULT_FLAG.UNSHARE && !needsUnsharePmd(k, vma, pmdt.pfn[pi], pmdBits)))) {
+    if (
+      write &&
+      !(
+        pmdBits & PTE.WRITE ||
+        (vmf.flags & FAULT_FLAG.UNSHARE && !needsUnsharePmd(k, vma, pmdt.pfn[pi], pmdBits))
+      )
+    ) {
       const ret = wp_huge_pmd(k, vmf);
       if (!(ret & VM_FAULT.FALLBACK)) return ret;
     } else {
@@ -154,7 +167,10 @@ function do_anonymous_page(k: Kernel, vmf: VmFault, t: PteTable, i: number): num
   if (vma.vm_flags & VM_SHARED) return VM_FAULT.SIGBUS;
   if (!(vmf.flags & FAULT_FLAG.WRITE)) {
     set_pte(t, i, k.zeroPfn, PTE.PRESENT | PTE.SPECIAL | PTE.YOUNG);
-    k.trace.emit("fault_zero_page", "mm/memory.c: do_anonymous_page()", { mm: vma.vm_mm.id, addr: vmf.address });
+    k.trace.emit("fault_zero_page", "mm/memory.c: do_anonymous_page()", {
+      mm: vma.vm_mm.id,
+      addr: vmf.address,
+    });
     return 0;
   }
   anon_vma_prepare(k, vma);
@@ -230,7 +246,12 @@ function do_cow_fault(k: Kernel, vmf: VmFault, t: PteTable, i: number): number {
   folio_add_new_anon_rmap(k, folio, vma, vmf.address, true, false);
   set_pte(t, i, folio, maybe_mkwrite(PTE.PRESENT | PTE.DIRTY | PTE.YOUNG, vma));
   k.vmstat.cow_copy++;
-  k.trace.emit("cow_copy", "mm/memory.c: do_cow_fault()", { mm: vma.vm_mm.id, addr: vmf.address, from: src, to: folio });
+  k.trace.emit("cow_copy", "mm/memory.c: do_cow_fault()", {
+    mm: vma.vm_mm.id,
+    addr: vmf.address,
+    from: src,
+    to: folio,
+  });
   return 0;
 }
 
@@ -281,12 +302,20 @@ function do_wp_page(k: Kernel, vmf: VmFault, t: PteTable, i: number): number {
     }
     return wp_page_shared(k, vmf, t, i, folio);
   }
-  if (folio !== NIL && folio_test_anon(k, folio) && (PageAnonExclusive(k, page) || wp_can_reuse_anon_folio(k, folio, vma))) {
+  if (
+    folio !== NIL &&
+    folio_test_anon(k, folio) &&
+    (PageAnonExclusive(k, page) || wp_can_reuse_anon_folio(k, folio, vma))
+  ) {
     if (!PageAnonExclusive(k, page)) k.memmap.set(page, PG.anon_exclusive);
     if (unshare) return 0;
     // wp_page_reuse()
     t.bits[i] = maybe_mkwrite(t.bits[i] | PTE.DIRTY | PTE.YOUNG, vma);
-    k.trace.emit("cow_reuse", "mm/memory.c: do_wp_page()", { mm: vma.vm_mm.id, addr: vmf.address, pfn: page });
+    k.trace.emit("cow_reuse", "mm/memory.c: do_wp_page()", {
+      mm: vma.vm_mm.id,
+      addr: vmf.address,
+      pfn: page,
+    });
     return 0;
   }
   return wp_page_copy(k, vmf, t, i, page);
@@ -309,7 +338,8 @@ function wp_can_reuse_anon_folio(k: Kernel, folio: number, vma: VmArea): boolean
       if (v.vm_mm === vma.vm_mm) return;
       for (let j = 0; j < nr && !otherMm; j++) {
         const pte = pte_lookup(v.vm_mm, addr + j * PAGE_SIZE);
-        if (pte && pte[0].bits[pte[1]] & PTE.PRESENT && k.memmap.head(pte[0].pfn[pte[1]]) === folio) otherMm = true;
+        if (pte && pte[0].bits[pte[1]] & PTE.PRESENT && k.memmap.head(pte[0].pfn[pte[1]]) === folio)
+          otherMm = true;
       }
       void first;
     });
@@ -402,7 +432,8 @@ export function zap_page_range(k: Kernel, vma: VmArea, start: number, end: numbe
       const t = pmdt.pte[pi];
       if (t) {
         for (let a = addr; a < pmdEnd; a += PAGE_SIZE) zap_pte(k, vma, t, pte_index(a));
-        if (t.used === 0 && addr % PMD_SIZE === 0 && pmdEnd % PMD_SIZE === 0) mm.pgtables.freePteTable(pmdt, pi);
+        if (t.used === 0 && addr % PMD_SIZE === 0 && pmdEnd % PMD_SIZE === 0)
+          mm.pgtables.freePteTable(pmdt, pi);
       }
     }
     addr = pmdEnd;
@@ -519,7 +550,14 @@ export function copy_page_range(k: Kernel, dst: VmArea, src: VmArea): number {
   return 0;
 }
 
-function copy_pte_range(k: Kernel, dst: VmArea, src: VmArea, st: PteTable, start: number, end: number): number {
+function copy_pte_range(
+  k: Kernel,
+  dst: VmArea,
+  src: VmArea,
+  st: PteTable,
+  start: number,
+  end: number,
+): number {
   const dt = dst.vm_mm.pgtables.pteTable(start, true)!;
   for (let addr = start; addr < end; addr += PAGE_SIZE) {
     const i = pte_index(addr);
@@ -582,7 +620,15 @@ export function folio_needs_cow_for_dma(k: Kernel, vma: VmArea, folio: number): 
  * exclusive anon page, mapped writable and dirty; the parent keeps the
  * pinned page untouched and writable.
  */
-function copy_present_page(k: Kernel, dst: VmArea, src: VmArea, dt: PteTable, i: number, addr: number, page: number): number {
+function copy_present_page(
+  k: Kernel,
+  dst: VmArea,
+  src: VmArea,
+  dt: PteTable,
+  i: number,
+  addr: number,
+  page: number,
+): number {
   anon_vma_prepare(k, dst);
   const nf = alloc_anon_folio(k);
   if (nf === NIL) return -12; // -ENOMEM

@@ -30,10 +30,12 @@ export function do_mlock(k: Kernel, task: Task, start: number, len: number, flag
   for (const v of mm.vmasIn(start, end)) {
     if (v.vm_start > cursor) return -ENOMEM;
     cursor = v.vm_end;
-    if (!(v.vm_flags & VM_LOCKED)) newPages += (Math.min(end, v.vm_end) - Math.max(start, v.vm_start)) / PAGE_SIZE;
+    if (!(v.vm_flags & VM_LOCKED))
+      newPages += (Math.min(end, v.vm_end) - Math.max(start, v.vm_start)) / PAGE_SIZE;
   }
   if (cursor < end) return -ENOMEM;
-  if (!task.capable(CAP_IPC_LOCK) && (mm.locked_vm + newPages) * PAGE_SIZE > task.rlimitMemlock) return -ENOMEM;
+  if (!task.capable(CAP_IPC_LOCK) && (mm.locked_vm + newPages) * PAGE_SIZE > task.rlimitMemlock)
+    return -ENOMEM;
   for (const v of vmas_covering(k, mm, start, end)) {
     if (v.vm_flags & (VM_IO | VM_PFNMAP)) continue; // mlock_fixup() skips VM_SPECIAL
     if (!(v.vm_flags & VM_LOCKED)) mm.locked_vm += v.pages();

@@ -175,4 +175,3 @@ export interface VmFault {
   /** the folio the COW copied from, for the fault's tracepoint */
   cowFrom?: number;
 }
-

@@ -68,7 +68,9 @@ export function PAGE_ALIGN(len: number): number {
 
 /** include/linux/mman.h: calc_vm_prot_bits() */
 export function calc_vm_prot_bits(prot: number): number {
-  return (prot & PROT_READ ? VM_READ : 0) | (prot & PROT_WRITE ? VM_WRITE : 0) | (prot & PROT_EXEC ? VM_EXEC : 0);
+  return (
+    (prot & PROT_READ ? VM_READ : 0) | (prot & PROT_WRITE ? VM_WRITE : 0) | (prot & PROT_EXEC ? VM_EXEC : 0)
+  );
 }
 
 /** mm/util.c: __vm_enough_memory() with the heuristic overcommit of OVERCOMMIT_GUESS. */
@@ -166,7 +168,7 @@ export function do_munmap(k: Kernel, mm: MmStruct, start: number, len: number): 
     if (v.isHugetlb()) {
       // hugetlb VMAs split only at huge page boundaries (hugetlb_vm_op_split)
       const size = hugetlb_vma(v).h.sizeBytes;
-      if ((Math.max(start, v.vm_start) % size) !== 0 || (Math.min(end, v.vm_end) % size) !== 0) return -EINVAL;
+      if (Math.max(start, v.vm_start) % size !== 0 || Math.min(end, v.vm_end) % size !== 0) return -EINVAL;
     }
   }
   for (const v of vmas_covering(k, mm, start, end)) remove_vma(k, v);
@@ -351,7 +353,7 @@ function change_protection(k: Kernel, vma: VmArea, oldFlags: number): void {
     }
     return;
   }
-  for (let addr = vma.vm_start; addr < vma.vm_end; ) {
+  for (let addr = vma.vm_start; addr < vma.vm_end;) {
     const pmd = mm.pgtables.pmdTable(addr, false);
     const next = Math.min(vma.vm_end, (Math.floor(addr / HPAGE_PMD_SIZE) + 1) * HPAGE_PMD_SIZE);
     if (pmd) {
@@ -377,7 +379,7 @@ function change_protection(k: Kernel, vma: VmArea, oldFlags: number): void {
 /** mm/mprotect.c: can_change_pte_writable() */
 function can_change_writable(k: Kernel, vma: VmArea, pfn: number, bits: number): boolean {
   if (bits & (PTE.SPECIAL | PTE.UFFD_WP)) return false;
-  if (!(vma.vm_flags & VM_SHARED)) return k.memmap.test(pfn, PG.anon_exclusive) && k.memmap.test(pfn, PG.anon);
+  if (!(vma.vm_flags & VM_SHARED))
+    return k.memmap.test(pfn, PG.anon_exclusive) && k.memmap.test(pfn, PG.anon);
   return (bits & PTE.DIRTY) !== 0 && !(vma.vm_ops?.page_mkwrite || vma.vm_file?.canWriteback);
 }
-

@@ -27,7 +27,8 @@ export function do_mremap(
 ): number {
   if (flags & ~(MREMAP.MREMAP_MAYMOVE | MREMAP.MREMAP_FIXED | MREMAP.MREMAP_DONTUNMAP)) return -EINVAL;
   if (flags & MREMAP.MREMAP_FIXED && !(flags & MREMAP.MREMAP_MAYMOVE)) return -EINVAL;
-  if (flags & MREMAP.MREMAP_DONTUNMAP && (!(flags & MREMAP.MREMAP_MAYMOVE) || oldLen !== newLen)) return -EINVAL;
+  if (flags & MREMAP.MREMAP_DONTUNMAP && (!(flags & MREMAP.MREMAP_MAYMOVE) || oldLen !== newLen))
+    return -EINVAL;
   if (addr % PAGE_SIZE !== 0) return -EINVAL;
   oldLen = PAGE_ALIGN(oldLen);
   newLen = PAGE_ALIGN(newLen);
@@ -77,7 +78,16 @@ function move_vma(
   let src = vma;
   if (src.vm_start < addr) src = split_vma(k, src, addr);
   if (src.vm_end > addr + oldLen) split_vma(k, src, addr + oldLen);
-  const nv = new VmArea(mm, newAddr, newAddr + newLen, src.vm_flags, src.vm_pgoff, src.vm_file, src.vm_ops, src.anon_vma);
+  const nv = new VmArea(
+    mm,
+    newAddr,
+    newAddr + newLen,
+    src.vm_flags,
+    src.vm_pgoff,
+    src.vm_file,
+    src.vm_ops,
+    src.anon_vma,
+  );
   nv.anonVmaChain = [...src.anonVmaChain];
   for (const av of nv.anonVmaChain) av.vmas.add(nv);
   if (src.vm_file) k.mappings.get(src.vm_file.inodeId)?.i_mmap.add(nv);
@@ -94,7 +104,14 @@ function move_vma(
   return newAddr;
 }
 
-function move_page_tables(k: Kernel, from: VmArea, to: VmArea, oldAddr: number, newAddr: number, len: number): void {
+function move_page_tables(
+  k: Kernel,
+  from: VmArea,
+  to: VmArea,
+  oldAddr: number,
+  newAddr: number,
+  len: number,
+): void {
   const mm = from.vm_mm;
   for (let off = 0; off < len; off += PAGE_SIZE) {
     const a = oldAddr + off;

@@ -13,13 +13,7 @@
  * Not modelled: per-cpu page lists, watermarks and reclaim, ALLOC_NOFRAGMENT's
  * first pass, page shuffling. Allocation failure returns NIL at once.
  */
-import {
-  __GFP_DMA32,
-  __GFP_HIGHMEM,
-  __GFP_MOVABLE,
-  __GFP_RECLAIMABLE,
-  __GFP_ZERO,
-} from "../include/gfp.js";
+import { __GFP_DMA32, __GFP_HIGHMEM, __GFP_MOVABLE, __GFP_RECLAIMABLE, __GFP_ZERO } from "../include/gfp.js";
 import {
   FALLBACKS,
   MAX_PAGE_ORDER,
@@ -261,7 +255,7 @@ export class PageAlloc {
   moveFreepagesBlock(z: Zone, startPfn: number, oldMt: number, newMt: number): number {
     let moved = 0;
     const end = startPfn + pageblock_nr_pages;
-    for (let pfn = startPfn; pfn < end; ) {
+    for (let pfn = startPfn; pfn < end;) {
       if (this.memmap.isPristine(pfn) || !this.memmap.test(pfn, PG.buddy)) {
         pfn++;
         continue;
@@ -297,7 +291,7 @@ export class PageAlloc {
     if (start < z.startPfn || start + pageblock_nr_pages > z.endPfn) return NIL;
     let freePages = 0;
     let movablePages = 0;
-    for (let p = start; p < start + pageblock_nr_pages; ) {
+    for (let p = start; p < start + pageblock_nr_pages;) {
       if (this.memmap.isPristine(p)) {
         p++;
         continue;

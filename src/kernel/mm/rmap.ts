@@ -73,7 +73,13 @@ export function rmap_add_entire(k: Kernel, folio: number, vma: VmArea): void {
 }
 
 /** folio_remove_rmap_ptes() */
-export function folio_remove_rmap_ptes(k: Kernel, folio: number, page: number, nr: number, vma: VmArea): void {
+export function folio_remove_rmap_ptes(
+  k: Kernel,
+  folio: number,
+  page: number,
+  nr: number,
+  vma: VmArea,
+): void {
   const mm = k.memmap;
   for (let p = page; p < page + nr; p++) mm.addMapcount(p, -1);
   if (folio_test_large(k, folio)) folio_add_large_mapcount(k, folio, -nr);

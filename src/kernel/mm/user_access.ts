@@ -31,7 +31,12 @@ export function user_access(k: Kernel, mm: MmStruct, addr: number, write: boolea
       return -EFAULT;
     }
     const w = walk_addr(mm, addr);
-    if (w.level !== LEVEL_NONE && w.bits & PTE.PRESENT && !(w.bits & PTE.PROTNONE) && (!write || w.bits & PTE.WRITE)) {
+    if (
+      w.level !== LEVEL_NONE &&
+      w.bits & PTE.PRESENT &&
+      !(w.bits & PTE.PROTNONE) &&
+      (!write || w.bits & PTE.WRITE)
+    ) {
       return w.pfn;
     }
     const r = handle_mm_fault(k, vma, addr, FAULT_FLAG.USER | (write ? FAULT_FLAG.WRITE : 0));
