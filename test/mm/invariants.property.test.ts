@@ -6,29 +6,62 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { check_invariants } from "../../src/kernel/invariants.js";
-import { MADV, MAP_ANONYMOUS, MAP_HUGETLB, MAP_PRIVATE, MREMAP, PROT_READ, PROT_WRITE } from "../../src/kernel/include/mman.js";
+import {
+  MADV,
+  MAP_ANONYMOUS,
+  MAP_HUGETLB,
+  MAP_PRIVATE,
+  MREMAP,
+  PROT_READ,
+  PROT_WRITE,
+} from "../../src/kernel/include/mman.js";
 import { Machine } from "../../src/kernel/machine.js";
 
 const PAGE = 4096;
 type Op =
   | { op: "mmap"; pages: number; huge: boolean; thp: boolean }
-  | { op: "munmap" | "dontneed" | "mprotect_ro" | "mprotect_rw" | "mlock"; region: number; first: number; pages: number }
+  | {
+      op: "munmap" | "dontneed" | "mprotect_ro" | "mprotect_rw" | "mlock";
+      region: number;
+      first: number;
+      pages: number;
+    }
   | { op: "store" | "load"; region: number; page: number; value: number }
   | { op: "fork" | "exit" | "switch"; proc: number }
   | { op: "mremap"; region: number; grow: number }
   | { op: "dontfork"; region: number };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
-  fc.record({ op: fc.constant("mmap" as const), pages: fc.integer({ min: 1, max: 1100 }), huge: fc.boolean(), thp: fc.boolean() }),
   fc.record({
-    op: fc.constantFrom("munmap" as const, "dontneed" as const, "mprotect_ro" as const, "mprotect_rw" as const, "mlock" as const),
+    op: fc.constant("mmap" as const),
+    pages: fc.integer({ min: 1, max: 1100 }),
+    huge: fc.boolean(),
+    thp: fc.boolean(),
+  }),
+  fc.record({
+    op: fc.constantFrom(
+      "munmap" as const,
+      "dontneed" as const,
+      "mprotect_ro" as const,
+      "mprotect_rw" as const,
+      "mlock" as const,
+    ),
     region: fc.nat(8),
     first: fc.nat(600),
     pages: fc.integer({ min: 1, max: 600 }),
   }),
-  fc.record({ op: fc.constantFrom("store" as const, "load" as const), region: fc.nat(8), page: fc.nat(1100), value: fc.nat(255) }),
+  fc.record({
+    op: fc.constantFrom("store" as const, "load" as const),
+    region: fc.nat(8),
+    page: fc.nat(1100),
+    value: fc.nat(255),
+  }),
   fc.record({ op: fc.constantFrom("fork" as const, "exit" as const, "switch" as const), proc: fc.nat(4) }),
-  fc.record({ op: fc.constant("mremap" as const), region: fc.nat(8), grow: fc.integer({ min: -4, max: 600 }) }),
+  fc.record({
+    op: fc.constant("mremap" as const),
+    region: fc.nat(8),
+    grow: fc.integer({ min: -4, max: 600 }),
+  }),
   fc.record({ op: fc.constant("dontfork" as const), region: fc.nat(8) }),
 );
 
@@ -45,7 +78,15 @@ function run(ops: Op[]): void {
     switch (o.op) {
       case "mmap": {
         const len = o.huge ? 2 * 1024 * 1024 : o.pages * PAGE;
-        const a = m.mmap(pid, 0, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | (o.huge ? MAP_HUGETLB : 0), -1, 0);
+        const a = m.mmap(
+          pid,
+          0,
+          len,
+          PROT_READ | PROT_WRITE,
+          MAP_PRIVATE | MAP_ANONYMOUS | (o.huge ? MAP_HUGETLB : 0),
+          -1,
+          0,
+        );
         if (a > 0) {
           regions.push({ addr: a, len });
           if (o.thp) m.madvise(pid, a, len, MADV.MADV_HUGEPAGE);
@@ -68,10 +109,10 @@ function run(ops: Op[]): void {
         }
         break;
       case "store":
-        if (region) m.store(pid, region.addr + (o.page * PAGE) % region.len, o.value);
+        if (region) m.store(pid, region.addr + ((o.page * PAGE) % region.len), o.value);
         break;
       case "load":
-        if (region) m.load(pid, region.addr + (o.page * PAGE) % region.len);
+        if (region) m.load(pid, region.addr + ((o.page * PAGE) % region.len));
         break;
       case "fork": {
         if (procs.length < 6) {
@@ -88,7 +129,13 @@ function run(ops: Op[]): void {
         break;
       case "mremap":
         if (region) {
-          const r = m.mremap(pid, region.addr, region.len, Math.max(PAGE, region.len + o.grow * PAGE), MREMAP.MREMAP_MAYMOVE);
+          const r = m.mremap(
+            pid,
+            region.addr,
+            region.len,
+            Math.max(PAGE, region.len + o.grow * PAGE),
+            MREMAP.MREMAP_MAYMOVE,
+          );
           if (r > 0) {
             region.addr = r;
             region.len = Math.max(PAGE, region.len + o.grow * PAGE);
