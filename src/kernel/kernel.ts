@@ -51,6 +51,8 @@ export class Kernel {
   readonly anonVmas = new Map<number, AnonVma>();
   readonly mappings = new Map<number, AddressSpaceRef>();
   readonly users = new Map<number, UserStruct>();
+  /** anon THPs partially unmapped, waiting for deferred_split_scan() (deferred_split_queue) */
+  readonly deferredSplit = new Set<number>();
   /** set once a BUG() fired: the machine is halted */
   oops: KernelOops | null = null;
   /** WARN_ON_ONCE sites that already fired */
@@ -127,6 +129,7 @@ export class Kernel {
   /** Free a folio whose refcount reached zero (__folio_put()). */
   freeFolio(folio: number): void {
     const mm = this.memmap;
+    this.deferredSplit.delete(folio); // folio_unqueue_deferred_split()
     if (mm.test(folio, PG.reserved)) {
       this.bug("mm/swap.c: __folio_put()", `freeing reserved page ${folio}`);
       return;

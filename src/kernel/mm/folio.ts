@@ -117,3 +117,21 @@ export function ClearPageAnonExclusive(k: Kernel, pfn: number): void {
 export function folio_copy_content(k: Kernel, dst: number, src: number, nr: number): void {
   for (let i = 0; i < nr; i++) k.memmap.setContent(dst + i, k.memmap.content(src + i));
 }
+
+/**
+ * include/linux/mm.h: folio_expected_ref_count(): references the folio should
+ * have from page cache (one per page), swap cache, PG_private (one) and
+ * mappings. Anything above it (plus the caller's own) is an unexpected
+ * reference: a pin, a GUP ref, a pipe's vmsplice ref.
+ */
+export function folio_expected_ref_count(k: Kernel, folio: number): number {
+  const order = k.memmap.order(folio);
+  let ref = 0;
+  if (k.memmap.test(folio, PG.anon)) {
+    if (k.memmap.test(folio, PG.swapcache)) ref += 1 << order;
+  } else {
+    if (k.memmap.mapping(folio) !== 0) ref += 1 << order;
+    if (k.memmap.test(folio, PG.private)) ref += 1;
+  }
+  return ref + folio_mapcount(k, folio);
+}

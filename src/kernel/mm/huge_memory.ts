@@ -13,6 +13,8 @@ import type { Kernel } from "../kernel.js";
 import {
   folio_add_large_mapcount,
   folio_add_entire_mapcount,
+  folio_entire_mapcount,
+  folio_mapcount,
   folio_maybe_dma_pinned,
   folio_put,
   folio_ref_add,
@@ -28,6 +30,7 @@ import {
   folio_move_anon_rmap,
   folio_remove_rmap_entire,
   rmap_add_entire,
+  rmap_walk,
 } from "./rmap.js";
 
 /**
@@ -244,4 +247,91 @@ export function copy_huge_pmd(k: Kernel, dst: VmArea, src: VmArea, addr: number)
   dpmd.pfn[pi] = pfn;
   dpmd.bits[pi] = nb;
   return 0;
+}
+
+/**
+ * can_split_folio(): every reference is accounted for by mappings, the page
+ * or swap cache and the caller's own; a pin breaks the equality.
+ */
+export function can_split_folio(k: Kernel, folio: number, callerPins: number): boolean {
+  const nr = 1 << k.memmap.order(folio);
+  const extra = k.memmap.test(folio, PG.anon) ? (k.memmap.test(folio, PG.swapcache) ? nr : 0) : nr;
+  return folio_mapcount(k, folio) === folio_ref_count(k, folio) - extra - callerPins;
+}
+
+/**
+ * split_folio() (__folio_split() to order 0): refuses with -EAGAIN when the
+ * folio has unexpected references (a pin: P6), -EINVAL for hugetlb. Every
+ * PMD mapping is split into PTEs first (the mapping split is always
+ * allowed); then each page becomes its own folio carrying its own
+ * mapcount, page-cache reference and PageAnonExclusive. Pages nobody maps
+ * any more are freed — this is what reclaims a partially unmapped THP.
+ */
+export function split_folio(k: Kernel, folio: number): number {
+  const mm = k.memmap;
+  if (mm.test(folio, PG.hugetlb)) return -22;
+  const order = mm.order(folio);
+  if (order === 0) return 0;
+  if (!can_split_folio(k, folio, 0)) {
+    k.vmstat.thp_split_page_failed++;
+    k.trace.emit("thp_split_refused", "mm/huge_memory.c: can_split_folio()", {
+      pfn: folio,
+      refcount: folio_ref_count(k, folio),
+      mapcount: folio_mapcount(k, folio),
+      pinned: folio_maybe_dma_pinned(k, folio),
+    });
+    return -11; // -EAGAIN
+  }
+  if (folio_entire_mapcount(k, folio) > 0) {
+    rmap_walk(k, folio, (vma, addr) => {
+      const haddr = Math.floor(addr / PMD_SIZE) * PMD_SIZE;
+      const pmd = vma.vm_mm.pgtables.pmdTable(haddr, false);
+      if (pmd && pmd.bits[pmd_index(haddr)] & PTE.LEAF && pmd.pfn[pmd_index(haddr)] === folio) __split_huge_pmd(k, vma, haddr);
+    });
+  }
+  const nr = 1 << order;
+  const anon = mm.test(folio, PG.anon);
+  const keep = mm.flags(folio) & (PG.anon | PG.swapbacked | PG.uptodate | PG.dirty | PG.lru | PG.swapcache);
+  const mapping = mm.mapping(folio);
+  const index = mm.index(folio);
+  const cacheRef = anon ? 0 : 1;
+  const toFree: number[] = [];
+  for (let i = 0; i < nr; i++) {
+    const p = folio + i;
+    const excl = mm.test(p, PG.anon_exclusive);
+    const mapcount = mm.mapcount(p);
+    mm.makeFolio(p, 0, keep | (excl ? PG.anon_exclusive : 0));
+    mm.setMapcount(p, mapcount);
+    mm.setMapping(p, mapping);
+    mm.setIndex(p, index + i);
+    mm.setRefcount(p, mapcount + cacheRef);
+    if (mapcount + cacheRef === 0) toFree.push(p);
+  }
+  k.vmstat.thp_split_page++;
+  k.trace.emit("thp_split_page", "mm/huge_memory.c: __folio_split()", { pfn: folio, order, freed: toFree.length });
+  for (const p of toFree) {
+    mm.clear(p, PG.lru);
+    k.pa.__free_pages(p, 0);
+  }
+  return 0;
+}
+
+/**
+ * deferred_split_scan(): the shrinker that splits anon THPs partially
+ * unmapped earlier (deferred_split_folio() queued them). A pinned folio
+ * cannot be split and stays queued, keeping all its memory.
+ */
+export function deferred_split_scan(k: Kernel): number {
+  let split = 0;
+  for (const folio of [...k.deferredSplit]) {
+    if (k.memmap.order(folio) === 0 || k.memmap.refcount(folio) === 0) {
+      k.deferredSplit.delete(folio);
+      continue;
+    }
+    if (split_folio(k, folio) === 0) {
+      k.deferredSplit.delete(folio);
+      split++;
+    }
+  }
+  return split;
 }

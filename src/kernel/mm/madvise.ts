@@ -22,14 +22,9 @@ import { zap_page_range } from "./memory.js";
 import type { MmStruct } from "./mm_types.js";
 import { PAGE_ALIGN, vmas_covering } from "./mmap.js";
 import { madvise_populate } from "./populate.js";
+import { madvise_collapse } from "./khugepaged.js";
 import { TASK_SIZE } from "./pgtable.js";
 
-export type CollapseHook = (k: Kernel, mm: MmStruct, start: number, end: number) => number;
-let collapseHook: CollapseHook | null = null;
-/** MADV_COLLAPSE lives with khugepaged (mm/khugepaged.c); registered by its module. */
-export function register_madvise_collapse(h: CollapseHook): void {
-  collapseHook = h;
-}
 
 export function do_madvise(k: Kernel, mm: MmStruct, start: number, len: number, advice: number): number {
   if (start % PAGE_SIZE !== 0) return -EINVAL;
@@ -51,8 +46,7 @@ export function do_madvise(k: Kernel, mm: MmStruct, start: number, len: number, 
     case MADV.MADV_POPULATE_WRITE:
       return madvise_populate(k, mm, start, end, advice === MADV.MADV_POPULATE_WRITE);
     case MADV.MADV_COLLAPSE:
-      if (!collapseHook) return -EINVAL;
-      return collapseHook(k, mm, start, end);
+      return madvise_collapse(k, mm, start, end);
     case MADV.MADV_DONTNEED:
     case MADV.MADV_DONTNEED_LOCKED:
     case MADV.MADV_FREE:

@@ -8,6 +8,7 @@
 import { PG } from "../include/page_flags.js";
 import type { Kernel } from "../kernel.js";
 import {
+  folio_large_mapcount,
   folio_add_entire_mapcount,
   folio_add_large_mapcount,
   folio_entire_mapcount,
@@ -72,7 +73,10 @@ export function rmap_add_entire(k: Kernel, folio: number, vma: VmArea): void {
   rssAdd(k, folio, vma, folio_nr_pages(k, folio));
 }
 
-/** folio_remove_rmap_ptes() */
+/**
+ * folio_remove_rmap_ptes(). An anon large folio left partly mapped is queued
+ * for deferred split (__folio_remove_rmap() → deferred_split_folio()).
+ */
 export function folio_remove_rmap_ptes(
   k: Kernel,
   folio: number,
@@ -82,7 +86,11 @@ export function folio_remove_rmap_ptes(
 ): void {
   const mm = k.memmap;
   for (let p = page; p < page + nr; p++) mm.addMapcount(p, -1);
-  if (folio_test_large(k, folio)) folio_add_large_mapcount(k, folio, -nr);
+  if (folio_test_large(k, folio)) {
+    folio_add_large_mapcount(k, folio, -nr);
+    const partly = folio_large_mapcount(k, folio) > 0 && folio_entire_mapcount(k, folio) === 0;
+    if (partly && mm.test(folio, PG.anon) && !mm.test(folio, PG.hugetlb)) k.deferredSplit.add(folio);
+  }
   rssAdd(k, folio, vma, -nr);
 }
 
