@@ -23,6 +23,9 @@ import { MmStruct } from "./mm/mm_types.js";
 import { LEVEL_NONE, walk_addr } from "./mm/pagewalk.js";
 import { mark_accessed, user_access } from "./mm/user_access.js";
 import { page_mapcount } from "./mm/rmap.js";
+import { uffdio_move } from "./mm/userfaultfd.js";
+import { ksm_scan } from "./mm/ksm.js";
+import { deferred_split_scan } from "./mm/huge_memory.js";
 
 /** mmap_base of new processes (a fixed layout: the model has no ASLR). */
 export const MMAP_BASE = 0x7f0000000000;
@@ -158,6 +161,21 @@ export class Machine {
   }
   munlockall(pid: number): number {
     return this.run(pid, (t) => do_munlockall(this.k, t));
+  }
+
+  /** ioctl(UFFDIO_MOVE): 0 or -errno; bytes moved before a failure are in the trace event. */
+  uffdio_move(pid: number, dst: number, src: number, len: number, mode = 0): number {
+    return this.run(pid, (t) => uffdio_move(this.k, t.mm!, dst, src, len, mode).ret);
+  }
+
+  // --- kernel-side actors ------------------------------------------------------
+  /** One full ksmd pass; returns pages merged. */
+  ksm_scan(): number {
+    return ksm_scan(this.k);
+  }
+  /** The deferred-split shrinker; returns THPs split. */
+  deferred_split_scan(): number {
+    return deferred_split_scan(this.k);
   }
 
   // --- user memory access ---------------------------------------------------------
