@@ -505,6 +505,40 @@ export class PageAlloc {
     return false;
   }
 
+  /**
+   * Move the never-touched order-10 block containing pfn from the pristine
+   * range onto the free list (at the tail, where boot would have put it), so
+   * that callers working on specific pfns (isolation, contiguous allocation)
+   * see ordinary free blocks.
+   */
+  materialize(pfn: number): void {
+    const z = this.zoneOf(pfn);
+    for (let i = 0; i < z.pristine.length; i++) {
+      const r = z.pristine[i];
+      if (pfn < r.next || pfn >= r.end) continue;
+      const size = 1 << MAX_PAGE_ORDER;
+      const block = r.next + Math.floor((pfn - r.next) / size) * size;
+      const tail = { next: block + size, end: r.end, mt: r.mt };
+      if (block === r.next) r.next = block + size;
+      else {
+        r.end = block;
+        if (tail.next < tail.end) z.pristine.splice(i + 1, 0, tail);
+      }
+      this.markFree(block, MAX_PAGE_ORDER);
+      this.listAdd(z, block, MAX_PAGE_ORDER, r.mt, true);
+      return;
+    }
+  }
+
+  /** Put a free block on its pageblock's list without merging (splitting a block by hand). */
+  __free_pages_nomerge(pfn: number, order: number): void {
+    const z = this.zoneOf(pfn);
+    const mt = this.get_pageblock_migratetype(pfn);
+    this.markFree(pfn, order);
+    this.listAdd(z, pfn, order, mt, false);
+    this.accountFree(z, 1 << order, mt);
+  }
+
   /** Allocate a specific free block (used by alloc_contig_range-style callers). */
   takeFreeBlock(pfn: number): number {
     const z = this.zoneOf(pfn);
