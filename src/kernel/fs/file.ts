@@ -7,7 +7,8 @@ import type { Kernel } from "../kernel.js";
 import type { FileRef } from "../kernel/task.js";
 import type { VmArea } from "../mm/mm_types.js";
 
-export type FileKind = "regular" | "memfd" | "secretmem" | "proc_mem" | "pipe" | "io_uring" | "other";
+export type FileKind =
+  "regular" | "directory" | "memfd" | "secretmem" | "proc_mem" | "pipe" | "io_uring" | "other";
 
 export interface OpenFile extends FileRef {
   readonly kind: FileKind;
