@@ -23,6 +23,8 @@ export interface AddressSpaceRef {
   readonly id: number;
   /** i_mmap: every VMA mapping the file */
   readonly i_mmap: Set<VmArea>;
+  /** i_pages: page index → folio head pfn (a huge folio at its first base-page index) */
+  readonly i_pages: Map<number, number>;
 }
 
 /** struct user_struct: per-uid accounting */

@@ -5,7 +5,7 @@
  */
 import { type MachineConfig, type MachineConfigInput, resolveConfig } from "./config.js";
 import { PinlabError } from "./errors.js";
-import { EBADF, EFAULT, EINVAL } from "./include/errno.js";
+import { EBADF, EFAULT, EINVAL, ENOENT } from "./include/errno.js";
 import { MIGRATETYPE_NAMES, PAGE_SIZE, ZONE_NAMES } from "./include/mmzone.js";
 import { PG } from "./include/page_flags.js";
 import { PTE } from "./include/pgtable.js";
@@ -14,6 +14,26 @@ import { do_exit } from "./kernel/exit.js";
 import { do_fork } from "./kernel/fork.js";
 import { CAP_IPC_LOCK, CAP_SYS_ADMIN, CAP_SYS_PTRACE, Task } from "./kernel/task.js";
 import type { OpenFile } from "./fs/file.js";
+import {
+  do_mount,
+  lookup_inode,
+  memfd_create,
+  sys_close,
+  sys_fallocate,
+  sys_fsync,
+  sys_ftruncate,
+  sys_mkdir,
+  sys_open,
+  sys_pread64,
+  sys_pwrite64,
+  sys_read,
+  sys_unlink,
+  sys_write,
+  WB_SYNC_ALL,
+} from "./fs/index.js";
+import { memfd_secret } from "./mm/secretmem.js";
+import { open_pfnmap_device } from "./drivers/pfnmap_dev.js";
+import { writeback_inode } from "./mm/page_writeback.js";
 import { folio_maybe_dma_pinned, folio_pincount, folio_mapcount } from "./mm/folio.js";
 import { do_madvise } from "./mm/madvise.js";
 import { do_mlock, do_mlockall, do_munlock, do_munlockall } from "./mm/mlock.js";
@@ -29,6 +49,8 @@ import { deferred_split_scan } from "./mm/huge_memory.js";
 
 /** mmap_base of new processes (a fixed layout: the model has no ASLR). */
 export const MMAP_BASE = 0x7f0000000000;
+/** A character device whose mmap() maps device memory with remap_pfn_range(). */
+export const PFNMAP_DEVICE_PATH = "/dev/pfnmap";
 
 export interface SpawnOptions {
   uid?: number;
@@ -168,7 +190,65 @@ export class Machine {
     return this.run(pid, (t) => uffdio_move(this.k, t.mm!, dst, src, len, mode).ret);
   }
 
+  // --- files ---------------------------------------------------------------------
+  /** mount(kind, path): ext4, xfs, btrfs, tmpfs, hugetlbfs, fsdax. 0 or -errno. */
+  mount(kind: string, path: string, opts: { pagesize?: number } = {}): number {
+    return do_mount(this.k, kind, path, opts);
+  }
+  mkdir(pid: number, path: string): number {
+    return this.run(pid, (t) => sys_mkdir(this.k, t, path));
+  }
+  unlink(pid: number, path: string): number {
+    return this.run(pid, (t) => sys_unlink(this.k, t, path));
+  }
+  /**
+   * open(path, flags): files on mounted file systems, plus the model's device
+   * PFNMAP_DEVICE_PATH, whose mmap() is remap_pfn_range() (VM_IO|VM_PFNMAP).
+   */
+  open(pid: number, path: string, flags: number, mode = 0o644): number {
+    if (path === PFNMAP_DEVICE_PATH) return this.run(pid, (t) => t.allocFd(open_pfnmap_device(flags)));
+    return this.run(pid, (t) => sys_open(this.k, t, path, flags, mode));
+  }
+  close(pid: number, fd: number): number {
+    return this.run(pid, (t) => sys_close(this.k, t, fd));
+  }
+  /** read(fd, len): the content word of the first page read (0 at EOF), or -errno. */
+  read(pid: number, fd: number, len: number): number {
+    return this.run(pid, (t) => sys_read(this.k, t, fd, len));
+  }
+  /** write(fd, value, len): value into every page of the range; bytes written or -errno. */
+  write(pid: number, fd: number, value: number, len: number): number {
+    return this.run(pid, (t) => sys_write(this.k, t, fd, value, len));
+  }
+  pread(pid: number, fd: number, len: number, off: number): number {
+    return this.run(pid, (t) => sys_pread64(this.k, t, fd, len, off));
+  }
+  pwrite(pid: number, fd: number, value: number, len: number, off: number): number {
+    return this.run(pid, (t) => sys_pwrite64(this.k, t, fd, value, len, off));
+  }
+  ftruncate(pid: number, fd: number, len: number): number {
+    return this.run(pid, (t) => sys_ftruncate(this.k, t, fd, len));
+  }
+  fallocate(pid: number, fd: number, mode: number, off: number, len: number): number {
+    return this.run(pid, (t) => sys_fallocate(this.k, t, fd, mode, off, len));
+  }
+  fsync(pid: number, fd: number): number {
+    return this.run(pid, (t) => sys_fsync(this.k, t, fd));
+  }
+  memfd_create(pid: number, name: string, flags: number): number {
+    return this.run(pid, (t) => memfd_create(this.k, t, name, flags));
+  }
+  memfd_secret(pid: number, flags: number): number {
+    return this.run(pid, (t) => memfd_secret(this.k, t, flags));
+  }
+
   // --- kernel-side actors ------------------------------------------------------
+  /** "kernel: writeback(/data/f)": write the file's dirty pages back now. */
+  writeback(path: string): number {
+    const inode = lookup_inode(this.k, path);
+    if (!inode) return -ENOENT;
+    return writeback_inode(this.k, inode, { sync_mode: WB_SYNC_ALL });
+  }
   /** One full ksmd pass; returns pages merged. */
   ksm_scan(): number {
     return ksm_scan(this.k);

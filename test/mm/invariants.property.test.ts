@@ -163,7 +163,31 @@ describe("invariants hold after every memory syscall (property)", () => {
   it("random syscall sequences: refcount ≥ mapcount, mapped folios allocated, free lists clean, all freed at exit", () => {
     fc.assert(
       fc.property(fc.array(opArb, { minLength: 1, maxLength: 25 }), (ops) => run(ops)),
-      { numRuns: 1500 },
+      {
+        numRuns: 1500,
+        examples: [
+          // a VMA split inside a PMD-mapped THP once leaked the THP (vma_adjust_trans_huge() was missing)
+          [
+            [
+              { op: "mmap", pages: 512, huge: false, thp: true },
+              { op: "store", region: 0, page: 0, value: 0 },
+              { op: "mlock", region: 0, first: 0, pages: 1 },
+              { op: "fork", proc: 0 },
+              { op: "mremap", region: 0, grow: 0 },
+            ],
+          ],
+          [
+            [
+              { op: "mmap", pages: 1, huge: false, thp: true },
+              { op: "mremap", region: 0, grow: 512 },
+              { op: "store", region: 0, page: 1, value: 0 },
+              { op: "mprotect_rw", region: 0, first: 0, pages: 2 },
+              { op: "fork", proc: 0 },
+              { op: "store", region: 0, page: 0, value: 0 },
+            ],
+          ],
+        ],
+      },
     );
   });
 });

@@ -177,3 +177,20 @@ describe("API misuse", () => {
     expect(() => m.mmap(1, 0.5, K4, RW, ANON, -1, 0)).toThrow(/addr must be an integer/);
   });
 });
+
+describe("special mappings (remap_pfn_range())", () => {
+  it("mmap of the PFNMAP device gives VM_IO|VM_PFNMAP with special PTEs; user access works", async () => {
+    const { PFNMAP_DEVICE_PATH } = await import("../../src/kernel/machine.js");
+    const { VM_IO, VM_PFNMAP } = await import("../../src/kernel/include/vm_flags.js");
+    const { m, A } = boot();
+    const fd = m.open(A, PFNMAP_DEVICE_PATH, 2);
+    expect(fd).toBeGreaterThanOrEqual(0);
+    const a = m.mmap(A, 0, 2 * K4, RW, MAP_SHARED, fd, 0);
+    expect(a).toBeGreaterThan(0);
+    const vma = m.task(A).mm!.vma_lookup(a)!;
+    expect(vma.vm_flags & (VM_IO | VM_PFNMAP)).toBe(VM_IO | VM_PFNMAP);
+    expect(m.store(A, a, 9)).toBe(0);
+    expect(m.load(A, a)).toBe(9);
+    expect(m.page(m.translate(A, a)).zone).toBe("DMA32");
+  });
+});

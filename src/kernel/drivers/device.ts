@@ -9,7 +9,13 @@ import type { Kernel } from "../kernel.js";
 import type { PinRecord } from "./pin_table.js";
 
 /** dma_write: store value into every page (or pages [first, first+nr)) of the pin. */
-export function dma_write(k: Kernel, rec: PinRecord, value: number, first = 0, nr = rec.pages.length): number {
+export function dma_write(
+  k: Kernel,
+  rec: PinRecord,
+  value: number,
+  first = 0,
+  nr = rec.pages.length,
+): number {
   if (first < 0 || nr < 0 || first + nr > rec.pages.length) return -EINVAL;
   for (let i = first; i < first + nr; i++) {
     const pfn = rec.pages[i];
@@ -34,6 +40,13 @@ export function dma_write(k: Kernel, rec: PinRecord, value: number, first = 0, n
 export function dma_read(k: Kernel, rec: PinRecord, index = 0): number {
   if (index < 0 || index >= rec.pages.length) return -EINVAL;
   const v = k.memmap.content(rec.pages[index]);
-  k.trace.emit("dma_read", "device DMA", { pin: rec.id, owner: rec.owner, pid: rec.pid, index, pfn: rec.pages[index], value: v });
+  k.trace.emit("dma_read", "device DMA", {
+    pin: rec.id,
+    owner: rec.owner,
+    pid: rec.pid,
+    index,
+    pfn: rec.pages[index],
+    value: v,
+  });
   return v;
 }

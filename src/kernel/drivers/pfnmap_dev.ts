@@ -34,7 +34,8 @@ export function remap_pfn_range(k: Kernel, vma: VmArea, pfn: number, size: numbe
     const addr = vma.vm_start + off;
     const t = mm.pgtables.pteTable(addr, true);
     if (!t) return -ENOMEM;
-    const bits = PTE.PRESENT | PTE.SPECIAL | PTE.YOUNG | (vma.vm_flags & VM_WRITE ? PTE.WRITE | PTE.DIRTY : 0);
+    const bits =
+      PTE.PRESENT | PTE.SPECIAL | PTE.YOUNG | (vma.vm_flags & VM_WRITE ? PTE.WRITE | PTE.DIRTY : 0);
     set_pte(t, Math.floor(addr / PAGE_SIZE) % 512, pfn + off / PAGE_SIZE, bits);
   }
   void k;

@@ -70,7 +70,11 @@ export function pin_table(k: Kernel): PinTable {
 }
 
 /** "pinned by io_uring (pin_user_pages_fast FOLL_WRITE|FOLL_LONGTERM) of pid 1 at step 12" */
-export function describe_pin(r: PinRecord, procName: (pid: number) => string, formatFlags: (f: number) => string): string {
+export function describe_pin(
+  r: PinRecord,
+  procName: (pid: number) => string,
+  formatFlags: (f: number) => string,
+): string {
   const what = r.kind === "pin" ? (r.longterm ? "long-term pinned" : "pinned") : "referenced";
   return `${what} by ${r.owner} (${r.api} ${formatFlags(r.flags)}) of process ${procName(r.pid)} at step ${r.step}`;
 }

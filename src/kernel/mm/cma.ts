@@ -26,7 +26,13 @@ export function default_cma(k: Kernel): CmaArea | null {
   let a = areas.get(k);
   if (!a && k.cmaRange) {
     const [base, end] = k.cmaRange;
-    a = { base, count: end - base, bitmap: new Uint8Array(end - base), alloc_pages_success: 0, alloc_pages_fail: 0 };
+    a = {
+      base,
+      count: end - base,
+      bitmap: new Uint8Array(end - base),
+      alloc_pages_success: 0,
+      alloc_pages_fail: 0,
+    };
     areas.set(k, a);
   }
   return a ?? null;

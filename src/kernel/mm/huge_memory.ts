@@ -286,7 +286,8 @@ export function split_folio(k: Kernel, folio: number): number {
     rmap_walk(k, folio, (vma, addr) => {
       const haddr = Math.floor(addr / PMD_SIZE) * PMD_SIZE;
       const pmd = vma.vm_mm.pgtables.pmdTable(haddr, false);
-      if (pmd && pmd.bits[pmd_index(haddr)] & PTE.LEAF && pmd.pfn[pmd_index(haddr)] === folio) __split_huge_pmd(k, vma, haddr);
+      if (pmd && pmd.bits[pmd_index(haddr)] & PTE.LEAF && pmd.pfn[pmd_index(haddr)] === folio)
+        __split_huge_pmd(k, vma, haddr);
     });
   }
   const nr = 1 << order;
@@ -308,7 +309,11 @@ export function split_folio(k: Kernel, folio: number): number {
     if (mapcount + cacheRef === 0) toFree.push(p);
   }
   k.vmstat.thp_split_page++;
-  k.trace.emit("thp_split_page", "mm/huge_memory.c: __folio_split()", { pfn: folio, order, freed: toFree.length });
+  k.trace.emit("thp_split_page", "mm/huge_memory.c: __folio_split()", {
+    pfn: folio,
+    order,
+    freed: toFree.length,
+  });
   for (const p of toFree) {
     mm.clear(p, PG.lru);
     k.pa.__free_pages(p, 0);

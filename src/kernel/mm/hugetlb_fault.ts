@@ -120,6 +120,16 @@ function hugetlb_no_page(k: Kernel, vmf: VmFault, e: HugeEntry): number {
     e.bits[e.i] = PTE.PRESENT | PTE.LEAF | PTE.YOUNG | (vma.vm_flags & VM_WRITE ? PTE.WRITE | PTE.DIRTY : 0);
     return 0;
   }
+  // a private mapping of a hugetlbfs file first maps the file's folio read-only
+  // (filemap_lock_hugetlb_folio()); the write fault then copies it
+  const cached = vma.vm_file ? k.mappings.get(vma.vm_file.inodeId)?.i_pages.get(vmf.pgoff) : undefined;
+  if (cached !== undefined) {
+    folio_get(k, cached);
+    rmap_add_entire(k, cached, vma);
+    e.pfn[e.i] = cached;
+    e.bits[e.i] = PTE.PRESENT | PTE.LEAF | PTE.YOUNG;
+    return 0;
+  }
   const idx = (vmf.address - vma.vm_start) / hv.h.sizeBytes;
   const useReserve = hv.resv !== null && hv.resv.has(idx);
   const folio = alloc_hugetlb_folio(k, hv.h, useReserve);
@@ -165,7 +175,12 @@ function hugetlb_wp(k: Kernel, vmf: VmFault, e: HugeEntry): number {
     if (!unshare) e.bits[e.i] |= (vma.vm_flags & VM_WRITE ? PTE.WRITE : 0) | PTE.DIRTY;
     return 0;
   }
-  const nf = alloc_hugetlb_folio(k, hv.h, false);
+  // COW of the file's folio in a private mapping uses the owner's reservation; a COW
+  // of an anon folio shared with a child must come from outside it (hugetlb_wp())
+  const idx = (vmf.address - vma.vm_start) / hv.h.sizeBytes;
+  const fromReserve = !k.memmap.test(old, PG.anon) && hv.resv !== null && hv.resv.has(idx);
+  const nf = alloc_hugetlb_folio(k, hv.h, fromReserve);
+  if (nf !== NIL && fromReserve) hv.resv!.delete(idx);
   if (nf === NIL) {
     if (hv.resv !== null && k.memmap.test(old, PG.anon)) {
       unmap_ref_private(k, vma, old, vmf.address);

@@ -20,11 +20,10 @@ import {
 import type { Kernel } from "../kernel.js";
 import { zap_page_range } from "./memory.js";
 import type { MmStruct } from "./mm_types.js";
-import { PAGE_ALIGN, vmas_covering } from "./mmap.js";
+import { check_hugetlb_split, PAGE_ALIGN, vmas_covering } from "./mmap.js";
 import { madvise_populate } from "./populate.js";
 import { madvise_collapse } from "./khugepaged.js";
 import { TASK_SIZE } from "./pgtable.js";
-
 
 export function do_madvise(k: Kernel, mm: MmStruct, start: number, len: number, advice: number): number {
   if (start % PAGE_SIZE !== 0) return -EINVAL;
@@ -88,6 +87,8 @@ export function do_madvise(k: Kernel, mm: MmStruct, start: number, len: number, 
         if (advice === MADV.MADV_WIPEONFORK && (v.vm_flags & VM_SHARED || !v.isAnonymous())) return -EINVAL;
         if (advice === MADV.MADV_MERGEABLE && !k.config.kconfig.KSM) return -EINVAL;
       }
+      const hs = check_hugetlb_split(mm, start, end);
+      if (hs) return hs;
       for (const v of vmas_covering(k, mm, start, end)) {
         switch (advice) {
           case MADV.MADV_HUGEPAGE:

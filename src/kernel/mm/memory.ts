@@ -3,7 +3,8 @@
  * (mm/memory.c). PMD-level THP handling is in huge_memory.ts, hugetlb in
  * hugetlb_fault.ts; file systems answer ->fault through VmOperations.
  */
-import { FAULT_FLAG, VM_FAULT } from "../include/fault.js";
+import { FAULT_FLAG, VM_FAULT, VM_FAULT_ERROR } from "../include/fault.js";
+import { folio_mark_dirty } from "./page_writeback.js";
 import { __GFP_ZERO, GFP_HIGHUSER_MOVABLE } from "../include/gfp.js";
 import { PAGE_SIZE } from "../include/mmzone.js";
 import { PG } from "../include/page_flags.js";
@@ -261,10 +262,11 @@ function do_shared_fault(k: Kernel, vmf: VmFault, t: PteTable, i: number): numbe
   if (ret) return ret;
   const ops = vmf.vma.vm_ops!;
   if (ops.page_mkwrite) {
+    // do_page_mkwrite(): an error, or NOPAGE when the folio was truncated meanwhile
     const r = ops.page_mkwrite(vmf);
-    if (r & (VM_FAULT.SIGBUS | VM_FAULT.OOM | VM_FAULT.SIGSEGV)) {
+    if (r & (VM_FAULT_ERROR | VM_FAULT.NOPAGE)) {
       folio_put(k, k.memmap.head(vmf.page));
-      return r;
+      return r & VM_FAULT_ERROR;
     }
   }
   map_file_page(k, vmf, t, i, true);
@@ -272,12 +274,9 @@ function do_shared_fault(k: Kernel, vmf: VmFault, t: PteTable, i: number): numbe
   return 0;
 }
 
-/** folio_mark_dirty() as fault_dirty_shared_page() does it. */
+/** fault_dirty_shared_page(): the file system's ->dirty_folio through folio_mark_dirty(). */
 function folio_mark_dirty_for_mapping(k: Kernel, folio: number): void {
-  if (!k.memmap.test(folio, PG.dirty)) {
-    k.memmap.set(folio, PG.dirty);
-    k.vmstat.nr_dirtied++;
-  }
+  folio_mark_dirty(k, folio);
 }
 
 // --- do_wp_page: write faults on present read-only PTEs, and unshare ------------
@@ -361,7 +360,7 @@ function wp_page_shared(k: Kernel, vmf: VmFault, t: PteTable, i: number, folio: 
     folio_get(k, folio);
     const r = ops.page_mkwrite(vmf);
     folio_put(k, folio);
-    if (r & (VM_FAULT.SIGBUS | VM_FAULT.OOM | VM_FAULT.SIGSEGV)) return r;
+    if (r & (VM_FAULT_ERROR | VM_FAULT.NOPAGE)) return r & VM_FAULT_ERROR;
   }
   t.bits[i] |= PTE.WRITE | PTE.DIRTY | PTE.YOUNG;
   folio_mark_dirty_for_mapping(k, folio);
@@ -450,10 +449,7 @@ function zap_pte(k: Kernel, vma: VmArea, t: PteTable, i: number): void {
   if (page === NIL) return;
   const folio = k.memmap.head(page);
   // zap_present_folio_ptes(): a dirty PTE dirties a file folio
-  if (bits & PTE.DIRTY && !folio_test_anon(k, folio) && !k.memmap.test(folio, PG.dirty)) {
-    k.memmap.set(folio, PG.dirty);
-    k.vmstat.nr_dirtied++;
-  }
+  if (bits & PTE.DIRTY && !folio_test_anon(k, folio)) folio_mark_dirty(k, folio);
   folio_remove_rmap_ptes(k, folio, page, 1, vma);
   if (folio_maybe_dma_pinned(k, folio) && k.trace.enabled)
     k.trace.emit("zap_pinned", "mm/memory.c: zap_present_ptes()", { mm: vma.vm_mm.id, pfn: page });
@@ -461,9 +457,9 @@ function zap_pte(k: Kernel, vma: VmArea, t: PteTable, i: number): void {
 }
 
 /**
- * unmap_mapping_range(): zap every mapping of file pages [first, last] of an
- * address_space (truncate, hole punch). Private COW copies (anon pages) are
- * left alone unless evenCows.
+ * unmap_mapping_pages(): zap every mapping of file pages [first, last] of an
+ * address_space, leaving private COW copies (anon pages) alone, as a hole
+ * punch does (mm/truncate.ts has the even_cows variant truncate uses).
  */
 export function unmap_mapping_pages(k: Kernel, mappingId: number, first: number, last: number): void {
   const as = k.mappings.get(mappingId);

@@ -28,7 +28,13 @@ export interface OfflineResult {
   wouldLoopForever: boolean;
 }
 
-export function offline_pages(k: Kernel, start: number, nrPages: number, retryBudget: number, migrate: MigrateFolioFn): OfflineResult {
+export function offline_pages(
+  k: Kernel,
+  start: number,
+  nrPages: number,
+  retryBudget: number,
+  migrate: MigrateFolioFn,
+): OfflineResult {
   const end = start + nrPages;
   const fail = (ret: number, stuck: number[] = [], passes = 0, forever = false): OfflineResult => ({
     ret,
@@ -36,7 +42,8 @@ export function offline_pages(k: Kernel, start: number, nrPages: number, retryBu
     stuck,
     wouldLoopForever: forever,
   });
-  if (start % pageblock_nr_pages || nrPages % pageblock_nr_pages || nrPages <= 0 || end > k.memmap.nrPages) return fail(-EINVAL);
+  if (start % pageblock_nr_pages || nrPages % pageblock_nr_pages || nrPages <= 0 || end > k.memmap.nrPages)
+    return fail(-EINVAL);
   // test_pages_in_a_zone(): the range must lie in one zone
   const z = k.pa.zoneOf(start);
   if (!z.contains(end - 1)) return fail(-EINVAL);
@@ -44,7 +51,10 @@ export function offline_pages(k: Kernel, start: number, nrPages: number, retryBu
     if (k.pa.get_pageblock_migratetype(pb) === MIGRATE.CMA) return fail(-EBUSY); // CMA blocks cannot be offlined
   const iso = start_isolate_page_range(k, start, end, "mem_offline");
   if ("err" in iso) {
-    k.trace.emit("offline_failed", "mm/memory_hotplug.c: offline_pages()", { reason: "unmovable page", pfn: iso.blocker });
+    k.trace.emit("offline_failed", "mm/memory_hotplug.c: offline_pages()", {
+      reason: "unmovable page",
+      pfn: iso.blocker,
+    });
     return fail(iso.err, [iso.blocker]);
   }
   let passes = 0;
@@ -64,7 +74,7 @@ export function offline_pages(k: Kernel, start: number, nrPages: number, retryBu
     passes++;
   }
   // __offline_isolated_pages(): the now free pages leave the allocator
-  for (let pfn = start; pfn < end; ) {
+  for (let pfn = start; pfn < end;) {
     if (!k.pa.isFreeBuddy(pfn)) {
       pfn++;
       continue;

@@ -9,7 +9,7 @@ import { PAGE_SIZE } from "../include/mmzone.js";
 import { VM_IO, VM_LOCKED, VM_LOCKONFAULT, VM_PFNMAP } from "../include/vm_flags.js";
 import type { Kernel } from "../kernel.js";
 import { CAP_IPC_LOCK, type Task } from "../kernel/task.js";
-import { PAGE_ALIGN, vmas_covering } from "./mmap.js";
+import { check_hugetlb_split, PAGE_ALIGN, vmas_covering } from "./mmap.js";
 import { populate_vma_page_range } from "./populate.js";
 
 /** can_do_mlock(): a zero RLIMIT_MEMLOCK without CAP_IPC_LOCK forbids mlock entirely. */
@@ -61,6 +61,8 @@ export function do_munlock(k: Kernel, task: Task, start: number, len: number): n
     cursor = v.vm_end;
   }
   if (cursor < end) return -ENOMEM;
+  const hs = check_hugetlb_split(mm, start, end);
+  if (hs) return hs;
   for (const v of vmas_covering(k, mm, start, end)) {
     if (v.vm_flags & VM_LOCKED) mm.locked_vm -= v.pages();
     v.vm_flags &= ~(VM_LOCKED | VM_LOCKONFAULT);

@@ -38,6 +38,7 @@ import type { Task } from "../kernel/task.js";
 import { hstateForSize, hugetlb_acct_memory } from "./hugetlb.js";
 import { huge_pte_offset, hugetlb_private_anon_ops, hugetlb_vma, set_hugetlb_vma } from "./hugetlb_fault.js";
 import { zap_page_range } from "./memory.js";
+import { __split_huge_pmd } from "./huge_memory.js";
 import { type MmStruct, VmArea } from "./mm_types.js";
 import { TASK_SIZE } from "./pgtable.js";
 import { populate_vma_page_range } from "./populate.js";
@@ -97,9 +98,15 @@ export function get_unmapped_area(mm: MmStruct, len: number, align: number): num
   return -ENOMEM;
 }
 
-/** split_vma(): cut vma at addr, returning the new upper part. */
+/**
+ * split_vma(): cut vma at addr, returning the new upper part. A PMD-mapped
+ * THP straddling the cut is split into PTEs first (vma_adjust_trans_huge()).
+ * Callers check hugetlb alignment (hugetlb_vm_op_split()) beforehand.
+ */
 export function split_vma(k: Kernel, vma: VmArea, addr: number): VmArea {
   const mm = vma.vm_mm;
+  if (addr % HPAGE_PMD_SIZE !== 0 && !vma.isHugetlb())
+    __split_huge_pmd(k, vma, Math.floor(addr / HPAGE_PMD_SIZE) * HPAGE_PMD_SIZE);
   const upper = new VmArea(
     mm,
     addr,
@@ -136,7 +143,20 @@ export function split_vma(k: Kernel, vma: VmArea, addr: number): VmArea {
   return upper;
 }
 
-/** The VMAs exactly covering [start, end), split at the edges. */
+/**
+ * -EINVAL if [start, end) would split a hugetlb VMA inside a huge page
+ * (hugetlb_vm_op_split()), else 0.
+ */
+export function check_hugetlb_split(mm: MmStruct, start: number, end: number): number {
+  for (const v of mm.vmasIn(start, end)) {
+    if (!v.isHugetlb()) continue;
+    const size = hugetlb_vma(v).h.sizeBytes;
+    if ((v.vm_start < start && start % size) || (v.vm_end > end && end % size)) return -EINVAL;
+  }
+  return 0;
+}
+
+/** The VMAs exactly covering [start, end), split at the edges (check_hugetlb_split() first). */
 export function vmas_covering(k: Kernel, mm: MmStruct, start: number, end: number): VmArea[] {
   const first = mm.find_vma(start);
   if (first && first.vm_start < start && first.vm_end > start) split_vma(k, first, start);
@@ -262,7 +282,9 @@ export function do_mmap(
     vmFlags |= VM_ACCOUNT;
   }
   if (flags & MAP.MAP_FIXED) do_munmap(k, mm, start, alen);
-  const vma = new VmArea(mm, start, start + alen, vmFlags, file ? pgoff : start / PAGE_SIZE, null, null);
+  // MAP_SHARED|MAP_ANONYMOUS is shmem at offset 0; private anonymous memory is indexed by address
+  const vmPgoff = file ? pgoff : vmFlags & VM_SHARED ? 0 : start / PAGE_SIZE;
+  const vma = new VmArea(mm, start, start + alen, vmFlags, vmPgoff, null, null);
   if (hugeSize) {
     const h = hstateForSize(k, hugeSize)!;
     const nHuge = alen / hugeSize;
@@ -289,9 +311,10 @@ export function do_mmap(
   }
   mm.insertVma(vma);
   mm.total_vm += vma.pages();
-  if (vmFlags & VM_LOCKED) mm.locked_vm += vma.pages();
-  k.trace.emit("mmap", "mm/mmap.c: do_mmap()", { mm: mm.id, start, len: alen, vm_flags: vmFlags });
-  if (vmFlags & VM_LOCKED || (flags & (MAP.MAP_POPULATE | MAP.MAP_NONBLOCK)) === MAP.MAP_POPULATE) {
+  // __mmap_region() accounts what ->mmap left in vm_flags (secretmem sets VM_LOCKED itself)
+  if (vma.vm_flags & VM_LOCKED) mm.locked_vm += vma.pages();
+  k.trace.emit("mmap", "mm/mmap.c: do_mmap()", { mm: mm.id, start, len: alen, vm_flags: vma.vm_flags });
+  if (vma.vm_flags & VM_LOCKED || (flags & (MAP.MAP_POPULATE | MAP.MAP_NONBLOCK)) === MAP.MAP_POPULATE) {
     // mm_populate() ignores errors
     populate_vma_page_range(k, vma, start, start + alen);
   }
@@ -324,6 +347,8 @@ export function do_mprotect(k: Kernel, mm: MmStruct, start: number, len: number,
   }
   if (cursor < end) return -ENOMEM;
   const newbits = calc_vm_prot_bits(prot);
+  const hs = check_hugetlb_split(mm, start, end);
+  if (hs) return hs;
   for (const v of mm.vmasIn(start, end)) {
     if (newbits & VM_WRITE && !(v.vm_flags & VM_MAYWRITE)) return -EACCES;
     if (newbits & VM_READ && !(v.vm_flags & VM_MAYREAD)) return -EACCES;

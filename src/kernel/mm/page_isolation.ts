@@ -92,7 +92,8 @@ export function start_isolate_page_range(
     const big = findBuddyHead(k, pb);
     if (big !== NIL && k.memmap.order(big) > pageblock_order) {
       const order = k.pa.takeFreeBlock(big);
-      for (let p = big; p < big + (1 << order); p += pageblock_nr_pages) k.pa.__free_pages_nomerge(p, pageblock_order);
+      for (let p = big; p < big + (1 << order); p += pageblock_nr_pages)
+        k.pa.__free_pages_nomerge(p, pageblock_order);
     }
     // set_migratetype_isolate(): move the block's free pages to the isolate list
     k.pa.moveFreepagesBlock(k.pa.zoneOf(pb), pb, mt, MIGRATE.ISOLATE);
@@ -115,7 +116,7 @@ export function undo_isolate_page_range(k: Kernel, r: IsolatedRange): void {
 export function used_folios(k: Kernel, start: number, end: number): number[] {
   const mm = k.memmap;
   const out: number[] = [];
-  for (let pfn = start; pfn < end; ) {
+  for (let pfn = start; pfn < end;) {
     if (mm.isPristine(pfn)) {
       pfn += pageblock_nr_pages - (pfn % pageblock_nr_pages);
       continue;
@@ -168,12 +169,16 @@ export function alloc_contig_range(
     }
     if (!progress && ++tries >= 5) {
       undo_isolate_page_range(k, iso);
-      k.trace.emit("alloc_contig_failed", "mm/page_alloc.c: __alloc_contig_migrate_range()", { start, end, blocker });
+      k.trace.emit("alloc_contig_failed", "mm/page_alloc.c: __alloc_contig_migrate_range()", {
+        start,
+        end,
+        blocker,
+      });
       return { ret: -EBUSY, blocker };
     }
   }
   // test_pages_isolated() passed: take every free block of the range
-  for (let pfn = start; pfn < end; ) {
+  for (let pfn = start; pfn < end;) {
     if (!k.pa.isFreeBuddy(pfn)) {
       // the block containing pfn begins before it: split it down
       const head = findBuddyHead(k, pfn);
@@ -215,9 +220,10 @@ function splitFreeBlockAt(k: Kernel, head: number, at: number): void {
   const order = k.pa.takeFreeBlock(head);
   // give the pieces back, split into aligned blocks around `at`
   const end = head + (1 << order);
-  for (let p = head; p < end; ) {
+  for (let p = head; p < end;) {
     let o = 0;
-    while (o < order && (p & ((2 << o) - 1)) === 0 && p + (2 << o) <= end && !(p < at && p + (2 << o) > at)) o++;
+    while (o < order && (p & ((2 << o) - 1)) === 0 && p + (2 << o) <= end && !(p < at && p + (2 << o) > at))
+      o++;
     k.pa.__free_pages_nomerge(p, o);
     p += 1 << o;
   }
