@@ -45,8 +45,14 @@ export function populate_vma_page_range(k: Kernel, vma: VmArea, start: number, e
  * permission → -EINVAL (check_vma_flags with FOLL_MADV_POPULATE: a
  * PROT_WRITE-only VMA fails the read check); SIGBUS → -EFAULT; poison → -EHWPOISON.
  */
-export function madvise_populate(k: Kernel, mm: MmStruct, start: number, end: number, write: boolean): number {
-  for (let a = start; a < end; ) {
+export function madvise_populate(
+  k: Kernel,
+  mm: MmStruct,
+  start: number,
+  end: number,
+  write: boolean,
+): number {
+  for (let a = start; a < end;) {
     const vma = mm.vma_lookup(a);
     if (!vma) return -ENOMEM;
     if (vma.vm_flags & (VM_IO | VM_PFNMAP)) return -EINVAL;
