@@ -8,7 +8,7 @@
 import { PG } from "./include/page_flags.js";
 import { PTE } from "./include/pgtable.js";
 import type { Kernel } from "./kernel.js";
-import { folio_mapcount } from "./mm/folio.js";
+import { folio_mapcount, folio_pincount } from "./mm/folio.js";
 import { PMD_SIZE, PUD_SIZE, PTRS_PER_TABLE } from "./mm/pgtable.js";
 import { PAGE_SIZE } from "./include/mmzone.js";
 
@@ -66,6 +66,9 @@ export function check_invariants(k: Kernel): string[] {
   for (const folio of mapped) {
     const mc = folio_mapcount(k, folio);
     if (mm.refcount(folio) < mc) errs.push(`folio ${folio}: refcount ${mm.refcount(folio)} < mapcount ${mc}`);
+    // each pin of a large folio also holds a reference (try_grab_folio())
+    if (mm.order(folio) > 0 && folio_pincount(k, folio) > mm.refcount(folio))
+      errs.push(`folio ${folio}: _pincount ${folio_pincount(k, folio)} > refcount ${mm.refcount(folio)}`);
   }
   return errs;
 }

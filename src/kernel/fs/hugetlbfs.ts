@@ -127,7 +127,7 @@ export function hugetlb_unreserve_pages(inode: Inode, start: number, end: number
  * cache takes folio_nr_pages() references), mark dirty so that generic code
  * never drops it, and record the index in the reservation map.
  */
-function hugetlb_add_to_page_cache(k: Kernel, inode: Inode, folio: number, hidx: number): number {
+export function hugetlb_add_to_page_cache(k: Kernel, inode: Inode, folio: number, hidx: number): number {
   const r = __filemap_add_folio(k, inode.mapping, folio, hidx * pages_per_huge_page(hstate_inode(inode)));
   if (r) return r;
   noop_dirty_folio(k, inode.mapping, folio);
@@ -136,7 +136,7 @@ function hugetlb_add_to_page_cache(k: Kernel, inode: Inode, folio: number, hidx:
 }
 
 /** A new huge folio for huge index hidx from the pool, zeroed and uptodate (folio_zero_user()). */
-function alloc_file_folio(k: Kernel, inode: Inode, hidx: number): number {
+export function alloc_file_folio(k: Kernel, inode: Inode, hidx: number): number {
   const h = hstate_inode(inode);
   // vma_needs_reservation() on a shared mapping: the index is in the map
   const folio = alloc_hugetlb_folio(k, h, inode.hugetlb!.resv.has(hidx));

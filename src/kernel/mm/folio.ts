@@ -39,9 +39,14 @@ export function folio_ref_add(k: Kernel, folio: number, nr: number): void {
   k.memmap.addRefcount(folio, nr);
 }
 
-/** is_zero_pfn() / is_huge_zero_folio(): the shared zero pages are never refcounted by users. */
+/** include/linux/mm.h: is_zero_folio(): the 4 KiB shared zero page only. */
 export function is_zero_folio(k: Kernel, folio: number): boolean {
-  return folio === k.zeroPfn || folio === k.hugeZeroPfn;
+  return folio === k.zeroPfn;
+}
+
+/** include/linux/huge_mm.h: is_huge_zero_folio() */
+export function is_huge_zero_folio(k: Kernel, folio: number): boolean {
+  return folio === k.hugeZeroPfn;
 }
 
 /**

@@ -26,7 +26,6 @@ import {
   folio_test_anon,
   folio_test_large,
   folio_large_mapcount,
-  is_zero_folio,
   PageAnonExclusive,
   folio_copy_content,
 } from "./folio.js";
@@ -40,6 +39,7 @@ import {
 } from "./huge_memory.js";
 import { copy_hugetlb_page_range, hugetlb_fault, zap_hugetlb_range } from "./hugetlb_fault.js";
 import { NIL } from "./memmap.js";
+import { LEVEL_NONE, walk_addr } from "./pagewalk.js";
 import type { MmStruct, VmArea, VmFault } from "./mm_types.js";
 import { PMD_SIZE, pmd_index, pte_index, type PteTable } from "./pgtable.js";
 import {
@@ -178,7 +178,8 @@ function do_anonymous_page(k: Kernel, vmf: VmFault, t: PteTable, i: number): num
   const folio = alloc_anon_folio(k);
   if (folio === NIL) return VM_FAULT.OOM;
   folio_add_new_anon_rmap(k, folio, vma, vmf.address, true, false);
-  set_pte(t, i, folio, maybe_mkwrite(PTE.PRESENT | PTE.DIRTY | PTE.YOUNG, vma));
+  // dirty and writable only with VM_WRITE (a FOLL_FORCE fault may come without it)
+  set_pte(t, i, folio, PTE.PRESENT | PTE.YOUNG | (vma.vm_flags & VM_WRITE ? PTE.WRITE | PTE.DIRTY : 0));
   k.trace.emit("fault_anon", "mm/memory.c: do_anonymous_page()", {
     mm: vma.vm_mm.id,
     addr: vmf.address,
@@ -332,15 +333,14 @@ function wp_can_reuse_anon_folio(k: Kernel, folio: number, vma: VmArea): boolean
     const mapcount = folio_large_mapcount(k, folio);
     if (mapcount <= 1) return false;
     if (mapcount !== folio_ref_count(k, folio)) return false;
+    // folio_test_large_maybe_mapped_shared(): any mapping, at any level, from another mm
     let otherMm = false;
-    rmap_walk(k, folio, (v, addr, first, nr) => {
+    rmap_walk(k, folio, (v, addr, _first, nr) => {
       if (v.vm_mm === vma.vm_mm) return;
       for (let j = 0; j < nr && !otherMm; j++) {
-        const pte = pte_lookup(v.vm_mm, addr + j * PAGE_SIZE);
-        if (pte && pte[0].bits[pte[1]] & PTE.PRESENT && k.memmap.head(pte[0].pfn[pte[1]]) === folio)
-          otherMm = true;
+        const w = walk_addr(v.vm_mm, addr + j * PAGE_SIZE);
+        if (w.level !== LEVEL_NONE && w.bits & PTE.PRESENT && k.memmap.head(w.pfn) === folio) otherMm = true;
       }
-      void first;
     });
     if (otherMm) return false;
     folio_move_anon_rmap(k, folio, vma);
@@ -642,4 +642,4 @@ function copy_present_page(
   return 0;
 }
 
-export { set_pte, is_zero_folio };
+export { set_pte };

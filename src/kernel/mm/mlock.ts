@@ -3,7 +3,7 @@
  * VM_LOCKED(/VM_LOCKONFAULT) on the VMAs, mm->locked_vm accounting against
  * RLIMIT_MEMLOCK unless CAP_IPC_LOCK, and population of the range.
  */
-import { EAGAIN, EINVAL, ENOMEM, EPERM } from "../include/errno.js";
+import { EAGAIN, EFAULT, EINVAL, ENOMEM, EPERM } from "../include/errno.js";
 import { MLOCK } from "../include/mman.js";
 import { PAGE_SIZE } from "../include/mmzone.js";
 import { VM_IO, VM_LOCKED, VM_LOCKONFAULT, VM_PFNMAP } from "../include/vm_flags.js";
@@ -42,11 +42,11 @@ export function do_mlock(k: Kernel, task: Task, start: number, len: number, flag
     v.vm_flags |= VM_LOCKED | (flags & MLOCK.MLOCK_ONFAULT ? VM_LOCKONFAULT : 0);
     if (!(flags & MLOCK.MLOCK_ONFAULT)) {
       // __mm_populate(): failure to fault is -ENOMEM for mlock (EAGAIN when some pages could not be locked)
+      // __mm_populate() then __mlock_posix_error_return(): -EFAULT → -ENOMEM, -ENOMEM → -EAGAIN
       const r = populate_vma_page_range(k, v, v.vm_start, v.vm_end);
-      if (r < 0) return -ENOMEM;
+      if (r < 0) return r === -EFAULT ? -ENOMEM : r === -ENOMEM ? -EAGAIN : r;
     }
   }
-  void EAGAIN;
   return 0;
 }
 

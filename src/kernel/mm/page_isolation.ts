@@ -163,10 +163,12 @@ export function alloc_contig_range(
     const used = used_folios(k, start, end);
     if (used.length === 0) break;
     let progress = false;
+    let firstStuck = NIL;
     for (const folio of used) {
       if (migrate(k, folio) === 0) progress = true;
-      else blocker = folio;
+      else if (firstStuck === NIL) firstStuck = folio;
     }
+    blocker = firstStuck;
     if (!progress && ++tries >= 5) {
       undo_isolate_page_range(k, iso);
       k.trace.emit("alloc_contig_failed", "mm/page_alloc.c: __alloc_contig_migrate_range()", {

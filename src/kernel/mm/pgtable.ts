@@ -41,13 +41,16 @@ export function pgd_index(addr: number): number {
   return Math.floor(addr / PGDIR_SIZE) % PTRS_PER_TABLE;
 }
 export function pud_index(addr: number): number {
-  return Math.floor(addr / PUD_SIZE) % PTRS_PER_TABLE;
+  // ToInt32 keeps the low 32 bits, a multiple of 512: the low 9 bits are exact
+  return Math.floor(addr / PUD_SIZE) & (PTRS_PER_TABLE - 1);
 }
 export function pmd_index(addr: number): number {
-  return Math.floor(addr / PMD_SIZE) % PTRS_PER_TABLE;
+  // ToInt32 keeps the low 32 bits, a multiple of 512: the low 9 bits are exact
+  return Math.floor(addr / PMD_SIZE) & (PTRS_PER_TABLE - 1);
 }
 export function pte_index(addr: number): number {
-  return Math.floor(addr / PAGE_SIZE) % PTRS_PER_TABLE;
+  // ToInt32 keeps the low 32 bits, a multiple of 512: the low 9 bits are exact
+  return Math.floor(addr / PAGE_SIZE) & (PTRS_PER_TABLE - 1);
 }
 
 export function pte_present(bits: number): boolean {
