@@ -24,8 +24,6 @@ import {
   sys_ftruncate,
   sys_mkdir,
   sys_open,
-  sys_pread64,
-  sys_pwrite64,
   sys_read,
   sys_unlink,
   sys_write,
@@ -33,6 +31,38 @@ import {
 } from "./fs/index.js";
 import { memfd_secret } from "./mm/secretmem.js";
 import { open_pfnmap_device } from "./drivers/pfnmap_dev.js";
+import { read_to_user, write_from_user } from "./drivers/direct_io.js";
+import { do_pipe, pipe_read, PipeEnd, vmsplice } from "./drivers/pipe.js";
+import { process_vm_rw } from "./drivers/process_vm.js";
+import {
+  proc_mem_open,
+  proc_mem_read,
+  proc_mem_target,
+  proc_mem_write,
+  ProcMemFile,
+} from "./drivers/proc_mem.js";
+import {
+  io_uring_buffer,
+  io_uring_register_buffers,
+  io_uring_unregister_buffers,
+} from "./drivers/io_uring.js";
+import { pin_table, type PinRecord } from "./drivers/pin_table.js";
+import { driver_gup, driver_release, GUP_APIS, type GupApi } from "./drivers/pin_user.js";
+import { dma_read, dma_write } from "./drivers/device.js";
+import { vfio_dma_record, vfio_iommu_map_dma, vfio_iommu_unmap_dma } from "./drivers/vfio.js";
+import {
+  ib_umem_get,
+  ib_umem_odp_get,
+  ib_umem_release,
+  odp_resolve,
+  type IbUmem,
+  type OdpUmem,
+} from "./drivers/rdma.js";
+import { xdp_umem_reg, xdp_umem_release, type XdpUmem } from "./drivers/xdp.js";
+import { kvm_read_guest, kvm_write_guest } from "./drivers/kvm.js";
+import { cma_alloc, cma_release, type CmaAllocResult } from "./mm/cma.js";
+import { offline_pages, type OfflineResult } from "./mm/memory_hotplug.js";
+import { migrate_folio_out } from "./mm/migrate.js";
 import { writeback_inode } from "./mm/page_writeback.js";
 import { folio_maybe_dma_pinned, folio_pincount, folio_mapcount } from "./mm/folio.js";
 import { do_madvise } from "./mm/madvise.js";
@@ -207,25 +237,91 @@ export class Machine {
    */
   open(pid: number, path: string, flags: number, mode = 0o644): number {
     if (path === PFNMAP_DEVICE_PATH) return this.run(pid, (t) => t.allocFd(open_pfnmap_device(flags)));
+    const target = proc_mem_target(path, pid);
+    if (target !== null) return this.run(pid, (t) => proc_mem_open(this.k, t, target, flags));
     return this.run(pid, (t) => sys_open(this.k, t, path, flags, mode));
   }
   close(pid: number, fd: number): number {
     return this.run(pid, (t) => sys_close(this.k, t, fd));
   }
-  /** read(fd, len): the content word of the first page read (0 at EOF), or -errno. */
+  /**
+   * read(fd, len): the content word of the first page read (0 at EOF), or
+   * -errno — the model's read returns the data (DESIGN.md). Pipes too.
+   */
   read(pid: number, fd: number, len: number): number {
-    return this.run(pid, (t) => sys_read(this.k, t, fd, len));
+    return this.run(pid, (t) => {
+      const f = t.files.get(fd);
+      if (f instanceof PipeEnd) return pipe_read(this.k, t, fd, len);
+      return sys_read(this.k, t, fd, len);
+    });
   }
-  /** write(fd, value, len): value into every page of the range; bytes written or -errno. */
-  write(pid: number, fd: number, value: number, len: number): number {
+  /** write(fd, buf, len): from the user buffer at buf; O_DIRECT pins it. Bytes or -errno. */
+  write(pid: number, fd: number, buf: number, len: number): number {
+    return this.run(pid, (t) => write_from_user(this.k, t, fd, buf, len, null));
+  }
+  /** write_value(fd, value, len): a write whose every page holds value (no user buffer). */
+  write_value(pid: number, fd: number, value: number, len: number): number {
     return this.run(pid, (t) => sys_write(this.k, t, fd, value, len));
   }
-  pread(pid: number, fd: number, len: number, off: number): number {
-    return this.run(pid, (t) => sys_pread64(this.k, t, fd, len, off));
+  /** pread(fd, buf, len, off): into the user buffer; /proc/PID/mem reads the target at off. */
+  pread(pid: number, fd: number, buf: number, len: number, off: number): number {
+    return this.run(pid, (t) => {
+      const f = t.files.get(fd);
+      if (f instanceof ProcMemFile) return proc_mem_read(this.k, t, f, buf, len, off);
+      return read_to_user(this.k, t, fd, buf, len, off);
+    });
   }
-  pwrite(pid: number, fd: number, value: number, len: number, off: number): number {
-    return this.run(pid, (t) => sys_pwrite64(this.k, t, fd, value, len, off));
+  /** pwrite(fd, buf, len, off): from the user buffer; /proc/PID/mem writes the target at off. */
+  pwrite(pid: number, fd: number, buf: number, len: number, off: number): number {
+    return this.run(pid, (t) => {
+      const f = t.files.get(fd);
+      if (f instanceof ProcMemFile) return proc_mem_write(this.k, t, f, buf, len, off);
+      return write_from_user(this.k, t, fd, buf, len, off);
+    });
   }
+  /** pipe2(): [read fd, write fd]. */
+  pipe(pid: number): [number, number] {
+    return this.run(pid, (t) => do_pipe(this.k, t));
+  }
+  /** vmsplice(fd, buf, len, flags): FOLL_GET references into the pipe; bytes or -errno. */
+  vmsplice(pid: number, fd: number, buf: number, len: number, flags: number): number {
+    return this.run(pid, (t) => vmsplice(this.k, t, fd, buf, len, flags));
+  }
+  /** process_vm_readv(target, local, llen, remote, rlen, flags): one iovec each. */
+  process_vm_readv(
+    pid: number,
+    target: number,
+    local: number,
+    llen: number,
+    remote: number,
+    rlen: number,
+    flags: number,
+  ): number {
+    return this.run(pid, (t) => process_vm_rw(this.k, t, target, local, llen, remote, rlen, flags, false));
+  }
+  process_vm_writev(
+    pid: number,
+    target: number,
+    local: number,
+    llen: number,
+    remote: number,
+    rlen: number,
+    flags: number,
+  ): number {
+    return this.run(pid, (t) => process_vm_rw(this.k, t, target, local, llen, remote, rlen, flags, true));
+  }
+  /** IORING_REGISTER_BUFFERS with one iovec; 0 or -errno. The pin is io_uring_buffer(pid, 0). */
+  io_uring_register_buffers(pid: number, buf: number, len: number): number {
+    return this.run(pid, (t) => io_uring_register_buffers(this.k, t, [{ base: buf, len }]));
+  }
+  io_uring_unregister_buffers(pid: number): number {
+    return this.run(pid, (t) => io_uring_unregister_buffers(this.k, t));
+  }
+  /** The pin record behind registered buffer `index` of the process's ring, for the device. */
+  io_uring_buffer(pid: number, index = 0): PinRecord | null {
+    return io_uring_buffer(this.task(pid), index)?.rec ?? null;
+  }
+
   ftruncate(pid: number, fd: number, len: number): number {
     return this.run(pid, (t) => sys_ftruncate(this.k, t, fd, len));
   }
@@ -249,6 +345,103 @@ export class Machine {
     if (!inode) return -ENOENT;
     return writeback_inode(this.k, inode, { sync_mode: WB_SYNC_ALL });
   }
+  /**
+   * A GUP call made by a driver or the kernel (`vfio: p = pin_user_pages_remote(A, …)`):
+   * runs in the caller's context on the target's memory and records the pin.
+   */
+  gup(
+    owner: string,
+    api: GupApi,
+    callerPid: number,
+    targetPid: number,
+    start: number,
+    nrPages: number,
+    flags: number,
+  ): { ret: number; pin: PinRecord | null } {
+    Machine.num("start", start);
+    Machine.num("nrPages", nrPages);
+    if (!GUP_APIS.includes(api))
+      throw new PinlabError(`gup: unknown entry point ${api}; expected one of ${GUP_APIS.join(", ")}`);
+    const caller = this.live(callerPid);
+    const target = this.live(targetPid);
+    const { ret, rec } = driver_gup(this.k, { owner, api, caller, target, start, nrPages, flags });
+    return { ret, pin: rec };
+  }
+  /** unpin_user_pages() (or _dirty_lock when dirty) / put_page() of everything a pin holds. */
+  unpin(pin: PinRecord, dirty = false): void {
+    driver_release(this.k, pin, dirty);
+  }
+  /** The device writes value through the pin (pages [first, first+nr)). */
+  dma_write(pin: PinRecord, value: number, first = 0, nr = pin.pages.length): number {
+    return dma_write(this.k, pin, value, first, nr);
+  }
+  /** The device reads page `index` of the pin. */
+  dma_read(pin: PinRecord, index = 0): number {
+    return dma_read(this.k, pin, index);
+  }
+  /** VFIO_IOMMU_MAP_DMA on the process's container; 0 or -errno. */
+  vfio_map_dma(pid: number, vaddr: number, iova: number, size: number, flags: number): number {
+    return this.run(pid, (t) => vfio_iommu_map_dma(this.k, t, vaddr, iova, size, flags));
+  }
+  /** VFIO_IOMMU_UNMAP_DMA: bytes unmapped. */
+  vfio_unmap_dma(pid: number, iova: number, size: number): number {
+    return this.run(pid, (t) => vfio_iommu_unmap_dma(this.k, t, iova, size));
+  }
+  vfio_pin(pid: number, iova: number): PinRecord | null {
+    return vfio_dma_record(this.task(pid), iova);
+  }
+  /** ib_reg_mr → ib_umem_get(): the umem or -errno. */
+  rdma_reg_mr(pid: number, addr: number, size: number, access: number): IbUmem | number {
+    return this.run(pid, (t) => ib_umem_get(this.k, t, addr, size, access));
+  }
+  rdma_dereg_mr(umem: IbUmem): void {
+    ib_umem_release(this.k, umem);
+  }
+  /** An on-demand-paging MR: no pin. */
+  rdma_reg_odp_mr(pid: number, addr: number, size: number, access: number): OdpUmem {
+    return this.run(pid, (t) => ib_umem_odp_get(this.k, t, addr, size, access));
+  }
+  /** The device writes through an ODP MR: resolves the current page (faulting it in). */
+  odp_dma_write(odp: OdpUmem, index: number, value: number): number {
+    const pfn = odp_resolve(this.k, odp, index);
+    if (pfn < 0) return pfn;
+    this.k.memmap.setContent(pfn, value);
+    return 0;
+  }
+  odp_dma_read(odp: OdpUmem, index: number): number {
+    const pfn = odp_resolve(this.k, odp, index);
+    return pfn < 0 ? pfn : this.k.memmap.content(pfn);
+  }
+  /** XDP_UMEM_REG: the umem or -errno. */
+  xdp_umem_reg(pid: number, addr: number, size: number): XdpUmem | number {
+    return this.run(pid, (t) => xdp_umem_reg(this.k, t, addr, size));
+  }
+  xdp_umem_release(umem: XdpUmem): void {
+    xdp_umem_release(this.k, umem);
+  }
+  /** KVM: the guest writes/reads guest memory backed by the VMM process at hva. */
+  kvm_write_guest(pid: number, hva: number, value: number): number {
+    return kvm_write_guest(this.k, this.live(pid), hva, value);
+  }
+  kvm_read_guest(pid: number, hva: number): number {
+    return kvm_read_guest(this.k, this.live(pid), hva);
+  }
+  /** cma_alloc(count pages, 2^align alignment) from the default area. */
+  cma_alloc(count: number, align = 0): CmaAllocResult {
+    return cma_alloc(this.k, count, align, migrate_folio_out);
+  }
+  cma_release(pfn: number, count: number): boolean {
+    return cma_release(this.k, pfn, count);
+  }
+  /** offline_pages(): the kernel retries forever; the model stops after retryBudget passes. */
+  offline_pages(startPfn: number, nrPages: number, retryBudget = 1000): OfflineResult {
+    return offline_pages(this.k, startPfn, nrPages, retryBudget, migrate_folio_out);
+  }
+  /** Every live pin or reference a driver or the kernel holds. */
+  pins(): PinRecord[] {
+    return pin_table(this.k).live();
+  }
+
   /** One full ksmd pass; returns pages merged. */
   ksm_scan(): number {
     return ksm_scan(this.k);
