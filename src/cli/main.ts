@@ -1,39 +1,15 @@
 #!/usr/bin/env node
 /**
- * The `pinlab` command. Reads files and prints; all modelling is in src/kernel.
+ * The `pinlab` command: Node's argv and streams around cli.ts. Reads files
+ * and prints; all modelling is in src/kernel, the language in src/scenario.
  */
-import { PinlabError } from "../kernel/errors.js";
-import { runDemo } from "./demo.js";
+import { cli } from "./cli.js";
+import { nodeIo } from "./node_io.js";
 
-const USAGE = `pinlab — an executable model of Linux 6.18 page pinning (GUP/PUP)
+// `pinlab run … | head` closes the pipe early: stop quietly, no stack trace
+process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+  if (e.code === "EPIPE") process.exit(process.exitCode ?? 0);
+  throw e;
+});
 
-Usage:
-  pinlab demo            boot a machine, map, fault, fork, pin, and print what the kernel did
-  pinlab --help          this text
-
-Examples:
-  npx pinlab demo
-`;
-
-function main(argv: string[]): number {
-  const [cmd] = argv;
-  if (!cmd || cmd === "--help" || cmd === "-h" || cmd === "help") {
-    process.stdout.write(USAGE);
-    return cmd ? 0 : 2;
-  }
-  if (cmd === "demo") {
-    process.stdout.write(runDemo());
-    return 0;
-  }
-  process.stderr.write(`pinlab: unknown command '${cmd}'\n\n${USAGE}`);
-  return 2;
-}
-
-try {
-  process.exitCode = main(process.argv.slice(2));
-} catch (e) {
-  if (e instanceof PinlabError) {
-    process.stderr.write(`pinlab: ${e.message}\n`);
-    process.exitCode = 2;
-  } else throw e;
-}
+process.exitCode = cli(process.argv.slice(2), nodeIo);

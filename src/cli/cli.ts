@@ -1,0 +1,280 @@
+/**
+ * The `pinlab` commands over an injected IO, so tests run them in-process:
+ * parse options, read files (the only place files are read, DESIGN.md
+ * "Layers"), hand text to src/scenario, print. Returns the exit status:
+ * 0 good, 1 a scenario failed, 2 bad input.
+ */
+import { PinlabError } from "../kernel/errors.js";
+import {
+  type CheckedScenario,
+  compile,
+  compileJson,
+  run,
+  type RunOptions,
+  type ScenarioResult,
+  toJson,
+} from "../scenario/index.js";
+import { runDemo } from "./demo.js";
+import { CHECK_HELP, DEMO_HELP, RUN_HELP, TEST_HELP, USAGE } from "./help.js";
+import { ktap, type KtapCase } from "./ktap.js";
+import { formatDiagnostics, formatResult } from "./report.js";
+
+export interface CliIo {
+  stdout(s: string): void;
+  stderr(s: string): void;
+  /** a file's text; "-" is standard input. Throws with a message when unreadable. */
+  readFile(path: string): string;
+  isDirectory(path: string): boolean;
+  /** every file under a directory, recursively, as paths joined to it */
+  walk(dir: string): string[];
+}
+
+const HELPS: Record<string, string> = { run: RUN_HELP, check: CHECK_HELP, test: TEST_HELP, demo: DEMO_HELP };
+
+class UsageError extends Error {}
+
+interface Parsed {
+  files: string[];
+  flags: Map<string, string | true>;
+}
+
+/** `--name value`, `--name=value`, boolean `--name`; the rest are files. */
+function parseArgs(argv: string[], valued: readonly string[], bools: readonly string[]): Parsed {
+  const files: string[] = [];
+  const flags = new Map<string, string | true>();
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === "--") {
+      files.push(...argv.slice(i + 1));
+      break;
+    }
+    if (a.startsWith("--")) {
+      const eq = a.indexOf("=");
+      const name = eq >= 0 ? a.slice(2, eq) : a.slice(2);
+      if (bools.includes(name) && eq < 0) flags.set(name, true);
+      else if (valued.includes(name)) {
+        const v = eq >= 0 ? a.slice(eq + 1) : argv[++i];
+        if (v === undefined) throw new UsageError(`--${name} needs a value`);
+        flags.set(name, v);
+      } else throw new UsageError(`unknown option ${a}`);
+    } else if (a === "-h") flags.set("help", true);
+    else files.push(a);
+  }
+  return { files, flags };
+}
+
+function intFlag(p: Parsed, name: string): number | undefined {
+  const v = p.flags.get(name);
+  if (v === undefined) return undefined;
+  if (v === true || !/^[0-9]+$/.test(v) || !Number.isSafeInteger(Number(v)))
+    throw new UsageError(`--${name} takes a whole number, not '${String(v)}'`);
+  return Number(v);
+}
+
+function runOptions(p: Parsed): RunOptions {
+  const o: RunOptions = {};
+  const seed = intFlag(p, "seed");
+  if (seed !== undefined) o.seed = seed;
+  const pages = intFlag(p, "max-pages");
+  if (pages !== undefined) o.maxPagesPerStep = pages;
+  const steps = intFlag(p, "max-steps");
+  if (steps !== undefined) o.maxSteps = steps;
+  return o;
+}
+
+interface Loaded {
+  file: string;
+  source?: string;
+  checked: CheckedScenario | null;
+  /** the file could not be read or its JSON not parsed */
+  readError?: string;
+}
+
+function load(io: CliIo, file: string): Loaded {
+  let text: string;
+  try {
+    text = io.readFile(file);
+  } catch (e) {
+    return {
+      file,
+      checked: null,
+      readError: `cannot read ${file}: ${e instanceof Error ? e.message : String(e)}`,
+    };
+  }
+  if (file.endsWith(".json")) {
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (e) {
+      return {
+        file,
+        checked: null,
+        readError: `${file}: not JSON: ${e instanceof Error ? e.message : String(e)}`,
+      };
+    }
+    return { file, checked: compileJson(value) };
+  }
+  return { file, source: text, checked: compile(text) };
+}
+
+function stableJson(v: unknown): string {
+  return JSON.stringify(v, null, 2) + "\n";
+}
+
+// --- commands ---------------------------------------------------------------------------
+
+function cmdCheck(argv: string[], io: CliIo): number {
+  const p = parseArgs(argv, [], ["json", "help"]);
+  if (p.flags.has("help")) return help(io, "check");
+  if (p.files.length === 0) throw new UsageError("check needs at least one FILE");
+  let status = 0;
+  const docs: unknown[] = [];
+  for (const file of p.files) {
+    const l = load(io, file);
+    if (!l.checked) {
+      io.stderr(`pinlab: ${l.readError}\n`);
+      status = 2;
+      docs.push({ file, error: l.readError });
+      continue;
+    }
+    const c = l.checked;
+    if (c.diagnostics.length) status = 2;
+    if (p.flags.has("json")) {
+      docs.push({ file, scenario: toJson(c.program, c.sourceMap), diagnostics: c.diagnostics });
+      if (c.diagnostics.length) io.stderr(formatDiagnostics(file, l.source, c.diagnostics));
+    } else if (c.diagnostics.length) io.stderr(formatDiagnostics(file, l.source, c.diagnostics));
+    else io.stdout(`${file}: ok (${c.program.statements.length} statements)\n`);
+  }
+  if (p.flags.has("json")) io.stdout(stableJson(docs.length === 1 ? docs[0] : docs));
+  return status;
+}
+
+function cmdRun(argv: string[], io: CliIo): number {
+  const p = parseArgs(argv, ["seed", "events", "max-pages", "max-steps"], ["json", "help"]);
+  if (p.flags.has("help")) return help(io, "run");
+  if (p.files.length === 0) throw new UsageError("run needs at least one FILE");
+  const opts = runOptions(p);
+  const ev = p.flags.get("events");
+  let events = 6;
+  if (ev === "all") events = Infinity;
+  else if (ev !== undefined) events = intFlag(p, "events") ?? 6;
+  let status = 0;
+  const docs: unknown[] = [];
+  p.files.forEach((file, i) => {
+    const l = load(io, file);
+    if (!l.checked) {
+      io.stderr(`pinlab: ${l.readError}\n`);
+      docs.push({ file, error: l.readError });
+      status = 2;
+      return;
+    }
+    const c = l.checked;
+    if (c.diagnostics.length) {
+      io.stderr(formatDiagnostics(file, l.source, c.diagnostics));
+      docs.push({ file, diagnostics: c.diagnostics, result: null });
+      status = 2;
+      return;
+    }
+    const r: ScenarioResult = run(c, opts);
+    if (!r.passed && status === 0) status = 1;
+    if (p.flags.has("json")) docs.push({ file, diagnostics: [], result: r });
+    else {
+      if (i > 0) io.stdout("\n");
+      io.stdout(formatResult(file, l.source, r, { events }));
+    }
+  });
+  if (p.flags.has("json")) io.stdout(stableJson(docs.length === 1 ? docs[0] : docs));
+  return status;
+}
+
+function cmdTest(argv: string[], io: CliIo): number {
+  const p = parseArgs(argv, ["seed", "max-pages", "max-steps"], ["help"]);
+  if (p.flags.has("help")) return help(io, "test");
+  if (p.files.length === 0) throw new UsageError("test needs a DIR (or FILEs)");
+  const opts = runOptions(p);
+  const files: string[] = [];
+  for (const f of p.files) {
+    if (io.isDirectory(f))
+      files.push(
+        ...io
+          .walk(f)
+          .filter((x) => x.endsWith(".pin"))
+          .sort(),
+      );
+    else files.push(f);
+  }
+  let status = 0;
+  const cases: KtapCase[] = [];
+  for (const file of files) {
+    const l = load(io, file);
+    if (!l.checked || l.checked.diagnostics.length) {
+      status = 2;
+      const lines = l.checked
+        ? formatDiagnostics(file, l.source, l.checked.diagnostics).trimEnd().split("\n")
+        : [l.readError ?? ""];
+      cases.push({ name: file, ok: false, directive: "bad input", diagnostics: lines });
+      continue;
+    }
+    const r = run(l.checked, opts);
+    const diagnostics = [`${file}`];
+    for (const st of r.steps) {
+      const where = st.line !== undefined ? `${file}:${st.line}` : `${file} step ${st.step}`;
+      if (st.expect && !st.expect.met)
+        diagnostics.push(`${where}: ${st.text}: got ${st.result?.kind === "int" ? st.result.text : "?"}`);
+      if (st.assert && !st.assert.met) diagnostics.push(`${where}: ${st.text}: ${st.assert.detail}`);
+      if (st.error) diagnostics.push(`${where}: ${st.error.code}: ${st.error.message}`);
+    }
+    const notRun = r.summary.notRun;
+    if (notRun) diagnostics.push(`${notRun} step${notRun > 1 ? "s" : ""} not run`);
+    if (!r.passed && status === 0) status = 1;
+    cases.push({ name: r.title ?? file, ok: r.passed, diagnostics: r.passed ? [] : diagnostics });
+  }
+  io.stdout(ktap(cases));
+  return status;
+}
+
+function help(io: CliIo, cmd?: string): number {
+  io.stdout(cmd && HELPS[cmd] ? HELPS[cmd] : USAGE);
+  return 0;
+}
+
+/** Run the `pinlab` command line; returns the exit status. Never throws. */
+export function cli(argv: string[], io: CliIo): number {
+  const [cmd, ...rest] = argv;
+  try {
+    switch (cmd) {
+      case undefined:
+        io.stderr(USAGE);
+        return 2;
+      case "--help":
+      case "-h":
+        return help(io);
+      case "help":
+        if (rest[0] && !HELPS[rest[0]]) throw new UsageError(`no command '${rest[0]}'`);
+        return help(io, rest[0]);
+      case "check":
+        return cmdCheck(rest, io);
+      case "run":
+        return cmdRun(rest, io);
+      case "test":
+        return cmdTest(rest, io);
+      case "demo":
+        if (rest.includes("--help") || rest.includes("-h")) return help(io, "demo");
+        io.stdout(runDemo());
+        return 0;
+    }
+    throw new UsageError(`unknown command '${cmd}'`);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.stderr(`pinlab: ${e.message}\n\n${cmd && HELPS[cmd] ? HELPS[cmd] : USAGE}`);
+      return 2;
+    }
+    if (e instanceof PinlabError) {
+      io.stderr(`pinlab: ${e.message}\n`);
+      return 2;
+    }
+    const msg = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+    io.stderr(`pinlab: internal error: ${msg}\nplease report it with the command line and the scenario\n`);
+    return 70;
+  }
+}
