@@ -5,14 +5,14 @@
  */
 import { type MachineConfig, type MachineConfigInput, resolveConfig } from "./config.js";
 import { PinlabError } from "./errors.js";
-import { EBADF, EFAULT, EINVAL, ENOENT } from "./include/errno.js";
+import { EBADF, EFAULT, EINVAL, ENODEV, ENOENT, EPERM, ESRCH } from "./include/errno.js";
 import { MIGRATETYPE_NAMES, PAGE_SIZE, ZONE_NAMES } from "./include/mmzone.js";
 import { PG } from "./include/page_flags.js";
 import { PTE } from "./include/pgtable.js";
 import { Kernel } from "./kernel.js";
 import { do_exit } from "./kernel/exit.js";
 import { do_fork } from "./kernel/fork.js";
-import { CAP_IPC_LOCK, CAP_SYS_ADMIN, CAP_SYS_PTRACE, Task } from "./kernel/task.js";
+import { CAP_IPC_LOCK, CAP_SYS_ADMIN, CAP_SYS_PTRACE, type FileRef, Task } from "./kernel/task.js";
 import type { OpenFile } from "./fs/file.js";
 import {
   do_mount,
@@ -63,6 +63,10 @@ import { kvm_read_guest, kvm_write_guest } from "./drivers/kvm.js";
 import { cma_alloc, cma_release, type CmaAllocResult } from "./mm/cma.js";
 import { offline_pages, type OfflineResult } from "./mm/memory_hotplug.js";
 import { migrate_folio_out } from "./mm/migrate.js";
+import { memfd_pin_folios } from "./mm/gup_memfd.js";
+import { compact_node, type CompactResult } from "./mm/compaction.js";
+import { FsFile } from "./fs/open.js";
+import { ptrace_may_access } from "./drivers/process_vm.js";
 import { writeback_inode } from "./mm/page_writeback.js";
 import { folio_maybe_dma_pinned, folio_pincount, folio_mapcount } from "./mm/folio.js";
 import { do_madvise } from "./mm/madvise.js";
@@ -81,6 +85,9 @@ import { deferred_split_scan } from "./mm/huge_memory.js";
 export const MMAP_BASE = 0x7f0000000000;
 /** A character device whose mmap() maps device memory with remap_pfn_range(). */
 export const PFNMAP_DEVICE_PATH = "/dev/pfnmap";
+
+/** The terminal behind fds 0–2 of every spawned process. */
+const TTY: FileRef = { kind: "tty", release: () => {}, dup: () => TTY };
 
 export interface SpawnOptions {
   uid?: number;
@@ -134,6 +141,8 @@ export class Machine {
       opts.memlock ?? this.config.memlockLimit,
       null,
     );
+    // stdin, stdout and stderr: a process's first open() returns 3
+    for (let fd = 0; fd < 3; fd++) t.allocFd(TTY);
     k.tasks.set(t.pid, t);
     return t.pid;
   }
@@ -437,9 +446,63 @@ export class Machine {
   offline_pages(startPfn: number, nrPages: number, retryBudget = 1000): OfflineResult {
     return offline_pages(this.k, startPfn, nrPages, retryBudget, migrate_folio_out);
   }
+  /**
+   * move_pages(pid, addr, node, flags) for one page. The model has one NUMA
+   * node, so a move to node 0 finds the page already there and anything else
+   * is -ENODEV (do_pages_move() → node_state(node, N_MEMORY)).
+   */
+  move_pages(pid: number, target: number, addr: number, node: number, flags: number): number {
+    const MPOL_MF_MOVE = 1 << 1;
+    const MPOL_MF_MOVE_ALL = 1 << 2;
+    if (flags & ~(MPOL_MF_MOVE | MPOL_MF_MOVE_ALL)) return -EINVAL;
+    const caller = this.live(pid);
+    const t = this.k.tasks.get(target);
+    if (!t || !t.mm) return -ESRCH;
+    if (flags & MPOL_MF_MOVE_ALL && !caller.capable(CAP_SYS_ADMIN)) return -EPERM;
+    if (!ptrace_may_access(caller, t)) return -EPERM;
+    if (node !== 0) return -ENODEV;
+    void addr;
+    return 0;
+  }
+  /** memfd_pin_folios() by a kernel actor (udmabuf): the folios pinned, recorded as one pin. */
+  memfd_pin_folios(
+    owner: string,
+    pid: number,
+    fd: number,
+    start: number,
+    end: number,
+    maxFolios: number,
+  ): { ret: number; pin: PinRecord | null } {
+    const t = this.live(pid);
+    const f = t.files.get(fd);
+    const folios = new Int32Array(Math.max(0, maxFolios));
+    const off = { value: 0 };
+    const ret = this.k.asTask(t, () =>
+      memfd_pin_folios(this.k, f instanceof FsFile ? f : null, start, end, folios, maxFolios, off),
+    );
+    if (ret <= 0) return { ret, pin: null };
+    const pin = pin_table(this.k).add({
+      owner,
+      api: "memfd_pin_folios",
+      flags: 0,
+      pid,
+      start,
+      nrPages: ret,
+      pages: folios.slice(0, ret),
+      kind: "pin",
+      longterm: true,
+    });
+    return { ret, pin };
+  }
+
   /** Every live pin or reference a driver or the kernel holds. */
   pins(): PinRecord[] {
     return pin_table(this.k).live();
+  }
+
+  /** compact_node(): one compaction pass over every zone. */
+  compact(): CompactResult {
+    return compact_node(this.k);
   }
 
   /** One full ksmd pass; returns pages merged. */

@@ -20,7 +20,8 @@
  */
 import { dma_read, dma_write } from "../kernel/drivers/device.js";
 import type { PinRecord } from "../kernel/drivers/pin_table.js";
-import { EFAULT } from "../kernel/include/errno.js";
+import { EFAULT, EINVAL, formatRet } from "../kernel/include/errno.js";
+import type { GupApi } from "../kernel/drivers/pin_user.js";
 import { MADV, MAP, MLOCK } from "../kernel/include/mman.js";
 import { PAGE_SIZE } from "../kernel/include/mmzone.js";
 import type { Machine, PageInfo } from "../kernel/machine.js";
@@ -95,7 +96,7 @@ function pinsOf(v: Value, call: string): PinRecord[] {
   if (!h || h.pins.length === 0)
     throw new RunError(
       "PL506",
-      `${call}: the handle holds no pages${v.kind === "int" ? ` (its call returned ${v.n})` : ""}`,
+      `${call}: the handle holds no pages${v.kind === "int" ? ` (its call returned ${formatRet(v.n)})` : ""}`,
       "expect the pinning call to succeed first (`= 512`, `= ok`)",
     );
   return h.pins;
@@ -148,32 +149,58 @@ export const ENTRY_POINTS: { readonly [N in CallName]: EntryPoint<N> | NotYet } 
   pwrite: (c, fd, buf, count, off) => c.m.pwrite(c.pid, fdOf(fd, "write"), buf, count, off),
   memfd_create: (c, name, flags) => c.m.memfd_create(c.pid, name, flags),
   memfd_secret: (c, flags) => c.m.memfd_secret(c.pid, flags),
-  pipe: NOT_YET,
-  vmsplice: NOT_YET,
-  io_uring_register_buffers: NOT_YET,
-  io_uring_unregister_buffers: NOT_YET,
-  process_vm_readv: NOT_YET,
-  process_vm_writev: NOT_YET,
-  move_pages: NOT_YET,
+  pipe: (c) => {
+    const [r, w] = c.m.pipe(c.pid);
+    return int(0, { kind: "pipe", pins: [], fds: [r, w] });
+  },
+  vmsplice: (c, fd, addr, len, flags) => c.m.vmsplice(c.pid, fdOf(fd, "write"), addr, len, flags),
+  io_uring_register_buffers: (c, addr, len) => {
+    const r = c.m.io_uring_register_buffers(c.pid, addr, len);
+    return pinValue(r, r === 0 ? c.m.io_uring_buffer(c.pid, 0) : null, "io_uring");
+  },
+  io_uring_unregister_buffers: (c) => c.m.io_uring_unregister_buffers(c.pid),
+  process_vm_readv: (c, pid, local, llen, remote, rlen, flags) =>
+    c.m.process_vm_readv(c.pid, pid, local, llen, remote, rlen, flags),
+  process_vm_writev: (c, pid, local, llen, remote, rlen, flags) =>
+    c.m.process_vm_writev(c.pid, pid, local, llen, remote, rlen, flags),
+  move_pages: (c, pid, addr, node, flags) => c.m.move_pages(c.pid, pid, addr, node, flags),
   // kernel: GUP (mm/gup.c)
-  get_user_pages: NOT_YET,
-  get_user_pages_fast: NOT_YET,
-  get_user_pages_fast_only: NOT_YET,
-  get_user_pages_remote: NOT_YET,
-  get_user_pages_unlocked: NOT_YET,
-  pin_user_pages: NOT_YET,
-  pin_user_pages_fast: NOT_YET,
-  pin_user_pages_remote: NOT_YET,
-  pin_user_pages_unlocked: NOT_YET,
-  unpin_user_pages: NOT_YET,
-  unpin_user_pages_dirty_lock: NOT_YET,
-  put_page: NOT_YET,
-  memfd_pin_folios: NOT_YET,
+  get_user_pages: (c, pid, start, nr, flags) => gupCall(c, "get_user_pages", pid, start, nr, flags),
+  get_user_pages_fast: (c, pid, start, nr, flags) => gupCall(c, "get_user_pages_fast", pid, start, nr, flags),
+  get_user_pages_fast_only: (c, pid, start, nr, flags) =>
+    gupCall(c, "get_user_pages_fast_only", pid, start, nr, flags),
+  get_user_pages_remote: (c, pid, start, nr, flags) =>
+    gupCall(c, "get_user_pages_remote", pid, start, nr, flags),
+  get_user_pages_unlocked: (c, pid, start, nr, flags) =>
+    gupCall(c, "get_user_pages_unlocked", pid, start, nr, flags),
+  pin_user_pages: (c, pid, start, nr, flags) => gupCall(c, "pin_user_pages", pid, start, nr, flags),
+  pin_user_pages_fast: (c, pid, start, nr, flags) => gupCall(c, "pin_user_pages_fast", pid, start, nr, flags),
+  pin_user_pages_remote: (c, pid, start, nr, flags) =>
+    gupCall(c, "pin_user_pages_remote", pid, start, nr, flags),
+  pin_user_pages_unlocked: (c, pid, start, nr, flags) =>
+    gupCall(c, "pin_user_pages_unlocked", pid, start, nr, flags),
+  unpin_user_pages: (c, h) => releaseAll(h, "unpin_user_pages", (r) => c.m.unpin(r)),
+  unpin_user_pages_dirty_lock: (c, h, dirty) =>
+    releaseAll(h, "unpin_user_pages_dirty_lock", (r) => c.m.unpin(r, dirty !== 0)),
+  put_page: (c, h) => releaseAll(h, "put_page", (r) => c.m.unpin(r)),
+  memfd_pin_folios: (c, pid, fd, start, end, max) => {
+    const r = c.m.memfd_pin_folios(c.actor, pid, intOf(fd), start, end, max);
+    return pinValue(r.ret, r.pin);
+  },
   // kernel: memory management (mm/cma.c and mm/memory_hotplug.c wait for a migration function)
-  cma_alloc: NOT_YET,
-  cma_release: NOT_YET,
-  offline_pages: NOT_YET,
-  compact: NOT_YET,
+  cma_alloc: (c, size) => {
+    const r = c.m.cma_alloc(Math.ceil(size / PAGE_SIZE));
+    if (r.ret < 0) return r.ret;
+    return int(0, { kind: "cma", pins: [], fds: [], pfn: r.pfn, count: Math.ceil(size / PAGE_SIZE) });
+  },
+  cma_release: (c, h) => {
+    const hd = h.kind === "int" ? h.handle : undefined;
+    if (!hd || hd.kind !== "cma" || hd.pfn === undefined || hd.count === undefined)
+      throw new RunError("PL506", "cma_release: the handle holds no CMA allocation");
+    return c.m.cma_release(hd.pfn, hd.count) ? 0 : -EINVAL;
+  },
+  offline_pages: (c, start, nr) => c.m.offline_pages(start, nr, OFFLINE_RETRY_BUDGET).ret,
+  compact: (c) => c.m.compact().migrated,
   ksm_scan: (c) => c.m.ksm_scan(),
   writeback: (c, path) => c.m.writeback(path),
   // devices (src/kernel/drivers/device.ts): through whatever the handle pinned
@@ -186,6 +213,18 @@ export const ENTRY_POINTS: { readonly [N in CallName]: EntryPoint<N> | NotYet } 
     return 0;
   },
 };
+
+/**
+ * offline_pages() retries forever on a pinned page; the runner stops after
+ * this many passes and reports -EINTR, the administrator's signal.
+ */
+export const OFFLINE_RETRY_BUDGET = 64;
+
+/** A GUP call by a kernel-side actor, in the target process's context. */
+function gupCall(c: CallContext, api: GupApi, pid: number, start: number, nr: number, flags: number): Value {
+  const r = c.m.gup(c.actor, api, pid, pid, start, nr, flags);
+  return pinValue(r.ret, r.pin);
+}
 
 /** The integer a descriptor argument stands for (a plain fd, or a binding's value). */
 function intOf(v: Value): number {

@@ -41,9 +41,10 @@ A: munmap(buf, 4K) = -EINVAL
 const BAD = `process A
 A: buf = mmapp(NULL, 4K, PROT_READ, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0)
 `;
-const UNIMPLEMENTED = `scenario "needs pipes"
+const UNIMPLEMENTED = `scenario "a failed pin"
 process A
-A: p = pipe()
+kernel: p = pin_user_pages_fast(A, 0, 1, 0)
+dev: dma_read(p)
 `;
 const anonFiles = Object.fromEntries(
   readdirSync(ANON_DIR)
@@ -132,11 +133,11 @@ describe("pinlab run", () => {
     expect(r.out).toContain("   3  A: munmap(buf, 4K) = -EINVAL  → 0 ✗ expected -EINVAL\n");
     expect(r.out).toContain("FAIL: 3 steps, 0/1 expectations met\n");
   });
-  it("a call not modelled yet: the diagnostic under its step, the rest not run, exit 1", () => {
+  it("a run-time error: the diagnostic under its step, the rest not run, exit 1", () => {
     const r = pinlab(["run", "u.pin"], { "u.pin": UNIMPLEMENTED + "A: exit(0)\n" });
     expect(r.status).toBe(1);
-    expect(r.out).toContain("        u.pin:3:8: error PL501: `pipe` is not implemented by the model yet\n");
-    expect(r.out).toContain("   3  A: exit(0)  — not run\n");
+    expect(r.out).toMatch(/u\.pin:4:\d+: error PL506: dma_read: the handle holds no pages/);
+    expect(r.out).toContain("   4  A: exit(0)  — not run\n");
   });
   it("check errors stop before running: exit 2", () => {
     const r = pinlab(["run", "b.pin"], { "b.pin": BAD });
@@ -200,9 +201,9 @@ describe("pinlab test", () => {
         "not ok 2 - failing",
         "# t/b.pin",
         "# t/b.pin:4: A: munmap(buf, 4K) = -EINVAL: got 0",
-        "not ok 3 - needs pipes",
+        "not ok 3 - a failed pin",
         "# t/c.pin",
-        "# t/c.pin:3: PL501: `pipe` is not implemented by the model yet",
+        "# t/c.pin:4: PL506: dma_read: the handle holds no pages (its call returned -EFAULT)",
         "# Totals: pass:1 fail:2 xfail:0 xpass:0 skip:0 error:0",
         "",
       ].join("\n"),

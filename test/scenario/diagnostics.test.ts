@@ -200,13 +200,6 @@ const CASES: Case[] = [
   },
   // run time
   {
-    code: "PL501",
-    src: P + "A: p = pipe()",
-    at: [3, 8],
-    message: "`pipe` is not implemented by the model yet",
-    runtime: {},
-  },
-  {
     code: "PL502",
     src: P + "A: B = fork()\nB: load(buf)",
     at: [4, 1],
@@ -275,7 +268,10 @@ function diagnose(c: Case): Diagnostic[] {
 
 describe("every diagnostic code", () => {
   it("has a case here", () => {
-    expect(new Set([...CASES.map((c) => c.code), "PL007"])).toEqual(new Set(Object.keys(DIAGNOSTIC_CODES)));
+    // PL501 appears only while a declared call has no implementation (NOT_YET); none does today
+    expect(new Set([...CASES.map((c) => c.code), "PL007", "PL501"])).toEqual(
+      new Set(Object.keys(DIAGNOSTIC_CODES)),
+    );
   });
   for (const c of CASES)
     it(`${c.code} ${DIAGNOSTIC_CODES[c.code]}`, () => {

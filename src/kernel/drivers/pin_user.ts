@@ -10,6 +10,7 @@ import type { Task } from "../kernel/task.js";
 import {
   get_user_pages,
   get_user_pages_fast,
+  get_user_pages_fast_only,
   get_user_pages_remote,
   get_user_pages_unlocked,
   pin_user_pages,
@@ -27,6 +28,7 @@ export const GUP_APIS = [
   "pin_user_pages_remote",
   "pin_user_pages_unlocked",
   "get_user_pages_fast",
+  "get_user_pages_fast_only",
   "get_user_pages",
   "get_user_pages_remote",
   "get_user_pages_unlocked",
@@ -73,6 +75,8 @@ export function driver_gup(k: Kernel, r: PinRequest): PinOutcome {
         return pin_user_pages_remote(k, mm, r.start, r.nrPages, r.flags, pages);
       case "get_user_pages_fast":
         return get_user_pages_fast(k, r.start, r.nrPages, r.flags, pages);
+      case "get_user_pages_fast_only":
+        return get_user_pages_fast_only(k, r.start, r.nrPages, r.flags, pages);
       case "get_user_pages":
         return get_user_pages(k, r.start, r.nrPages, r.flags, pages);
       case "get_user_pages_unlocked":

@@ -193,6 +193,8 @@ export function migrate_folio_to(
   gfp: number,
   reason: MigrateReason,
   callerRefs = 1,
+  /** a target the caller allocated (compaction's free scanner), else alloc_migration_target() */
+  target = NIL,
 ): number {
   const mm = k.memmap;
   const order = mm.order(folio);
@@ -218,7 +220,7 @@ export function migrate_folio_to(
   const anon = mm.test(folio, PG.anon);
   const file = !anon && mm.mapping(folio) !== 0;
   if (file && !folio_file_mapping(k, folio)) return fail(-EAGAIN, "not in its page cache");
-  const dst = alloc_migration_target(k, folio, gfp);
+  const dst = target !== NIL ? target : alloc_migration_target(k, folio, gfp);
   if (dst === NIL) return fail(-ENOMEM, "no target folio");
 
   // content, flags, per-page exclusivity and mapcounts (folio_migrate_flags(), remove_migration_ptes())
