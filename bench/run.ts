@@ -3,11 +3,14 @@
  *
  * pin: for 64 MiB and 1 GiB of already-faulted memory (small anon pages,
  * anon THP, hugetlb 2M), pin_user_pages_fast(FOLL_WRITE|FOLL_LONGTERM) of
- * the whole range in chunks, then unpin_user_pages, timed separately;
+ * the whole range in one call (PINLAB_BENCH_CHUNK pages per call if set),
+ * then unpin_user_pages, timed separately;
  * medians over repetitions, in nanoseconds per 4 KiB page; and the model's
  * metadata bytes per touched page (memmap + page tables).
  */
+import { execFileSync } from "node:child_process";
 import { performance } from "node:perf_hooks";
+import { fileURLToPath } from "node:url";
 import { FOLL_LONGTERM, FOLL_WRITE } from "../src/kernel/include/foll_flags.js";
 import {
   MADV,
@@ -23,8 +26,10 @@ import { pin_user_pages_fast, unpin_user_pages } from "../src/kernel/mm/gup.js";
 type Mem = "anon-nothp" | "anon-thp" | "hugetlb-2M";
 const MiB = 1024 * 1024;
 const PAGE = 4096;
-/** pages per pin call: what io_uring/vfio pass per batch is bounded by their page arrays */
-const CHUNK = 512;
+/** rounds before measuring: enough for V8 to optimise the small-size runs too */
+const WARMUP = Number(process.env.PINLAB_BENCH_WARMUP ?? 0) || 0;
+/** pages per pin call: the whole range at once, as io_uring registers a buffer (io_pin_pages()) */
+const CHUNK = Number(process.env.PINLAB_BENCH_CHUNK ?? 0) || Infinity;
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -50,30 +55,34 @@ function setup(mem: Mem, size: number): { m: Machine; pid: number; buf: number }
 function benchPin(mem: Mem, size: number): void {
   const { m, pid, buf } = setup(mem, size);
   const nr = size / PAGE;
+  const chunk = Math.min(CHUNK, nr);
   const task = m.task(pid);
-  const reps = size >= 1024 * MiB ? 5 : 15;
+  const reps = size >= 1024 * MiB ? 7 : 15;
+  // warm up over about 2M pages (or WARMUP rounds when given) before measuring
+  const warmup = WARMUP || Math.max(5, Math.ceil(2 ** 21 / nr));
   const pinNs: number[] = [];
   const unpinNs: number[] = [];
   const all: Int32Array[] = [];
-  for (let i = 0; i < nr / CHUNK; i++) all.push(new Int32Array(CHUNK));
+  for (let i = 0; i < nr / chunk; i++) all.push(new Int32Array(chunk));
   m.k.asTask(task, () => {
-    for (let r = 0; r < reps + 1; r++) {
+    // the first WARMUP rounds let the JIT settle and are not counted
+    for (let r = 0; r < reps + warmup; r++) {
       let t0 = performance.now();
       for (let i = 0; i < all.length; i++) {
         const got = pin_user_pages_fast(
           m.k,
-          buf + i * CHUNK * PAGE,
-          CHUNK,
+          buf + i * chunk * PAGE,
+          chunk,
           FOLL_WRITE | FOLL_LONGTERM,
           all[i],
         );
-        if (got !== CHUNK) throw new Error(`bench: pin returned ${got}`);
+        if (got !== chunk) throw new Error(`bench: pin returned ${got}`);
       }
       const pin = performance.now() - t0;
       t0 = performance.now();
-      for (let i = 0; i < all.length; i++) unpin_user_pages(m.k, all[i], CHUNK);
+      for (let i = 0; i < all.length; i++) unpin_user_pages(m.k, all[i], chunk);
       const unpin = performance.now() - t0;
-      if (r > 0) {
+      if (r >= warmup) {
         pinNs.push((pin * 1e6) / nr);
         unpinNs.push((unpin * 1e6) / nr);
       }
@@ -83,6 +92,7 @@ function benchPin(mem: Mem, size: number): void {
     bench: "pin_user_pages_fast+unpin_user_pages",
     mem,
     size_bytes: size,
+    pages_per_call: chunk,
     pin_median_ns_pp: Number(median(pinNs).toFixed(3)),
     unpin_median_ns_pp: Number(median(unpinNs).toFixed(3)),
     metadata_bytes_per_page: Number((m.metadataBytes() / nr).toFixed(2)),

@@ -113,6 +113,15 @@ export function gup_fast_folio_allowed(k: Kernel, folio: number, flags: number):
   return !reject_file_backed || shmem_mapping(k, mapping);
 }
 
+// flag bits the inline small-folio path tests, as plain constants for the JIT
+const F_ORDER_OR_KERNEL = PG_ORDER_MASK | PG.kernel;
+const F_ANON = PG.anon;
+const F_ANON_EXCLUSIVE = PG.anon_exclusive;
+const F_REFERENCED = PG.referenced;
+const PTE_WRITE = PTE.WRITE;
+const MT_CMA = MIGRATE.CMA;
+const MT_ISOLATE = MIGRATE.ISOLATE;
+
 /**
  * The PTE loop of gup_fast_pte_range(), over n entries of one table from
  * index i0, recording into pages[base ..]. Returns how many were taken;
@@ -149,6 +158,8 @@ function gup_fast_pte_range(
   let chunkIdx = -1;
   let c = memmap.chunk(0);
   let j = 0;
+  // a typed page array takes the monomorphic store below (the common caller case)
+  const typed = pages instanceof Int32Array ? pages : null;
   for (; j < n; j++) {
     const bits = tbits[i0 + j];
     if ((bits & mask) !== want) break;
@@ -161,10 +172,9 @@ function gup_fast_pte_range(
     const fl = c.flags[ci];
     if (
       pin &&
-      !(fl & (PG_ORDER_MASK | PG.kernel)) &&
-      fl & PG.anon &&
+      (fl & (F_ORDER_OR_KERNEL | F_ANON)) === F_ANON &&
       c.mapping[ci] !== 0 &&
-      (bits & PTE.WRITE || fl & PG.anon_exclusive)
+      (bits & PTE_WRITE || fl & F_ANON_EXCLUSIVE)
     ) {
       // try_grab_folio_fast() on a small anonymous folio, with the checks
       // that cannot fail for it folded away: gup_fast_folio_allowed() is
@@ -177,14 +187,15 @@ function gup_fast_pte_range(
       if (longterm) {
         if (cmaCheck) {
           const mt = pbmt[page >>> pageblock_order];
-          if (mt === MIGRATE.CMA || mt === MIGRATE.ISOLATE) break; // [FAST-8]: no refs taken
+          if (mt === MT_CMA || mt === MT_ISOLATE) break; // [FAST-8]: no refs taken
         }
         if (page >= movLo && page < movHi) break;
       }
       c.refcount[ci] = rc + GUP_PIN_COUNTING_BIAS;
       acquired++;
-      c.flags[ci] = fl | PG.referenced;
-      pages[base + j] = page;
+      c.flags[ci] = fl | F_REFERENCED;
+      if (typed) typed[base + j] = page;
+      else pages[base + j] = page;
       continue;
     }
     const folio = try_grab_folio_fast(k, page, 1, flags);

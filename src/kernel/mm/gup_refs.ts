@@ -364,8 +364,10 @@ export function unpin_user_pages(k: Kernel, pages: GupPages, npages: number): vo
   let i = 0;
   let chunkIdx = -1;
   let c = memmap.chunk(0);
+  // a typed page array keeps the loads below monomorphic (the common caller case)
+  const typed = pages instanceof Int32Array ? pages : null;
   while (i < npages) {
-    const p = pages[i];
+    const p = typed ? typed[i] : pages[i];
     if (p < 0) {
       i++;
       continue;
@@ -380,7 +382,8 @@ export function unpin_user_pages(k: Kernel, pages: GupPages, npages: number): vo
     let j = i + 1;
     if (order === 0) {
       // gup_folio_next() of a small folio: identical entries only
-      while (j < npages && pages[j] === p) j++;
+      if (typed) while (j < npages && typed[j] === p) j++;
+      else while (j < npages && pages[j] === p) j++;
       const nr = j - i;
       const rc = c.refcount[ci];
       if (p !== zero && rc >>> 0 >= nr * GUP_PIN_COUNTING_BIAS && rc - nr * GUP_PIN_COUNTING_BIAS > 0) {
@@ -395,19 +398,20 @@ export function unpin_user_pages(k: Kernel, pages: GupPages, npages: number): vo
       const nr = 1 << order;
       // gup_folio_next(): every entry of the run must lie in the folio; eight at a time
       const end = folio + nr;
+      const a = typed ?? pages;
       while (
         j + 8 <= npages &&
-        inRange(pages[j], folio, end) &&
-        inRange(pages[j + 1], folio, end) &&
-        inRange(pages[j + 2], folio, end) &&
-        inRange(pages[j + 3], folio, end) &&
-        inRange(pages[j + 4], folio, end) &&
-        inRange(pages[j + 5], folio, end) &&
-        inRange(pages[j + 6], folio, end) &&
-        inRange(pages[j + 7], folio, end)
+        inRange(a[j], folio, end) &&
+        inRange(a[j + 1], folio, end) &&
+        inRange(a[j + 2], folio, end) &&
+        inRange(a[j + 3], folio, end) &&
+        inRange(a[j + 4], folio, end) &&
+        inRange(a[j + 5], folio, end) &&
+        inRange(a[j + 6], folio, end) &&
+        inRange(a[j + 7], folio, end)
       )
         j += 8;
-      while (j < npages && inRange(pages[j], folio, end)) j++;
+      while (j < npages && inRange(a[j], folio, end)) j++;
       gup_put_folio(k, folio, j - i, FOLL_PIN);
     }
     i = j;
