@@ -65,6 +65,7 @@ import { offline_pages, type OfflineResult } from "./mm/memory_hotplug.js";
 import { migrate_folio_out } from "./mm/migrate.js";
 import { memfd_pin_folios } from "./mm/gup_memfd.js";
 import { compact_node, type CompactResult } from "./mm/compaction.js";
+import { reclaim_all, type ReclaimResult } from "./mm/vmscan.js";
 import { FsFile } from "./fs/open.js";
 import { ptrace_may_access } from "./drivers/process_vm.js";
 import { writeback_inode } from "./mm/page_writeback.js";
@@ -498,6 +499,11 @@ export class Machine {
   /** Every live pin or reference a driver or the kernel holds. */
   pins(): PinRecord[] {
     return pin_table(this.k).live();
+  }
+
+  /** "kernel: reclaim()": one shrink_folio_list() pass over every LRU folio (no swap). */
+  reclaim(): ReclaimResult {
+    return reclaim_all(this.k);
   }
 
   /** compact_node(): one compaction pass over every zone. */

@@ -16,6 +16,8 @@ import {
   PROT_WRITE,
 } from "../../src/kernel/include/mman.js";
 import { Machine } from "../../src/kernel/machine.js";
+import { FOLL_LONGTERM, FOLL_WRITE } from "../../src/kernel/include/foll_flags.js";
+import type { PinRecord } from "../../src/kernel/drivers/pin_table.js";
 
 const PAGE = 4096;
 type Op =
@@ -29,7 +31,11 @@ type Op =
   | { op: "store" | "load"; region: number; page: number; value: number }
   | { op: "fork" | "exit" | "switch"; proc: number }
   | { op: "mremap"; region: number; grow: number }
-  | { op: "dontfork"; region: number };
+  | { op: "dontfork"; region: number }
+  | { op: "pin"; region: number; page: number; nr: number; api: number; write: boolean; longterm: boolean }
+  | { op: "unpin"; which: number; dirty: boolean }
+  | { op: "ksm" | "compact" | "reclaim" | "split" | "cma" }
+  | { op: "collapse"; region: number };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   fc.record({
@@ -63,11 +69,46 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
     grow: fc.integer({ min: -4, max: 600 }),
   }),
   fc.record({ op: fc.constant("dontfork" as const), region: fc.nat(8) }),
+  fc.record({
+    op: fc.constant("pin" as const),
+    region: fc.nat(8),
+    page: fc.nat(1100),
+    nr: fc.integer({ min: 1, max: 40 }),
+    api: fc.nat(3),
+    write: fc.boolean(),
+    longterm: fc.boolean(),
+  }),
+  fc.record({ op: fc.constant("unpin" as const), which: fc.nat(20), dirty: fc.boolean() }),
+  fc.record({
+    op: fc.constantFrom(
+      "ksm" as const,
+      "compact" as const,
+      "reclaim" as const,
+      "split" as const,
+      "cma" as const,
+    ),
+  }),
+  fc.record({ op: fc.constant("collapse" as const), region: fc.nat(8) }),
 );
 
+const APIS = [
+  "pin_user_pages_fast",
+  "pin_user_pages",
+  "pin_user_pages_remote",
+  "get_user_pages_fast",
+] as const;
+
 function run(ops: Op[]): void {
-  const m = new Machine({ memory: 512 * 1024 * 1024, thp: "madvise", hugetlb2M: 2 });
+  const m = new Machine({
+    memory: 512 * 1024 * 1024,
+    movable: 64 * 1024 * 1024,
+    cma: 32 * 1024 * 1024,
+    thp: "madvise",
+    hugetlb2M: 2,
+  });
   const procs = [m.spawn("P0")];
+  const pins: PinRecord[] = [];
+  const acq0 = m.k.vmstat.nr_foll_pin_acquired;
   let cur = 0;
   const regions: { addr: number; len: number }[] = [];
   for (const o of ops) {
@@ -145,12 +186,50 @@ function run(ops: Op[]): void {
       case "dontfork":
         if (region) m.madvise(pid, region.addr, region.len, MADV.MADV_DONTFORK);
         break;
+      case "pin":
+        if (region) {
+          const start = region.addr + ((o.page * PAGE) % region.len);
+          const nr = Math.min(o.nr, (region.addr + region.len - start) / PAGE);
+          const api = APIS[o.api];
+          const flags =
+            (o.write ? FOLL_WRITE : 0) | (o.longterm && api !== "get_user_pages_fast" ? FOLL_LONGTERM : 0);
+          const { pin } = m.gup("test", api, pid, pid, start, nr, flags);
+          if (pin) pins.push(pin);
+        }
+        break;
+      case "unpin": {
+        const live = pins.filter((p) => !p.released);
+        if (live.length) m.unpin(live[o.which % live.length], o.dirty);
+        break;
+      }
+      case "ksm":
+        m.ksm_scan();
+        break;
+      case "compact":
+        m.compact();
+        break;
+      case "reclaim":
+        m.reclaim();
+        break;
+      case "split":
+        m.deferred_split_scan();
+        break;
+      case "cma": {
+        const r = m.cma_alloc(1024);
+        if (r.ret === 0) m.cma_release(r.pfn, 1024);
+        break;
+      }
+      case "collapse":
+        if (region) m.madvise(pid, region.addr, region.len, MADV.MADV_COLLAPSE);
+        break;
     }
     const errs = check_invariants(m.k);
     if (errs.length) throw new Error(`after ${JSON.stringify(o)}: ${errs.slice(0, 3).join("; ")}`);
     expect(m.k.oops).toBeNull();
   }
-  // when every process exits, every page it used is free again
+  // once every pin is released and every process has exited, every page is free again
+  for (const p of pins) if (!p.released) m.unpin(p);
+  expect(m.k.vmstat.nr_foll_pin_released - acq0).toBe(m.k.vmstat.nr_foll_pin_acquired - acq0);
   for (const p of procs) if (m.task(p).state === "running") m.exit(p);
   const free = m.k.pa.zones.reduce((s, z) => s + (z ? z.freePages : 0), 0);
   const managed = m.k.pa.zones.reduce((s, z) => s + (z ? z.managedPages : 0), 0);
@@ -159,12 +238,12 @@ function run(ops: Op[]): void {
   expect(free + pool + hugeZero).toBe(managed);
 }
 
-describe("invariants hold after every memory syscall (property)", () => {
-  it("random syscall sequences: refcount ≥ mapcount, mapped folios allocated, free lists clean, all freed at exit", () => {
+describe("invariants hold after every memory syscall, with pins held (property)", () => {
+  it("random syscall, pin and MM-subsystem sequences: refcount ≥ mapcount, mapped folios allocated, free lists clean, all freed at the end", () => {
     fc.assert(
       fc.property(fc.array(opArb, { minLength: 1, maxLength: 25 }), (ops) => run(ops)),
       {
-        numRuns: 1500,
+        numRuns: 1000,
         examples: [
           // a VMA split inside a PMD-mapped THP once leaked the THP (vma_adjust_trans_huge() was missing)
           [

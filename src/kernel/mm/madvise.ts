@@ -23,6 +23,7 @@ import type { MmStruct } from "./mm_types.js";
 import { check_hugetlb_split, PAGE_ALIGN, vmas_covering } from "./mmap.js";
 import { madvise_populate } from "./populate.js";
 import { madvise_collapse } from "./khugepaged.js";
+import { madvise_pageout } from "./vmscan.js";
 import { TASK_SIZE } from "./pgtable.js";
 
 export function do_madvise(k: Kernel, mm: MmStruct, start: number, len: number, advice: number): number {
@@ -119,8 +120,13 @@ export function do_madvise(k: Kernel, mm: MmStruct, start: number, len: number, 
       }
       break;
     }
+    case MADV.MADV_PAGEOUT:
+      for (const v of mm.vmasIn(start, end))
+        if (v.vm_flags & (VM_LOCKED | VM_PFNMAP | VM_IO) || v.isHugetlb()) return -EINVAL; // can_madv_lru_vma()
+      madvise_pageout(k, mm, start, end);
+      break;
     default:
-      // MADV_NORMAL/RANDOM/SEQUENTIAL/WILLNEED/COLD/PAGEOUT/DONTDUMP/DODUMP: hints with no
+      // MADV_NORMAL/RANDOM/SEQUENTIAL/WILLNEED/COLD/DONTDUMP/DODUMP: hints with no
       // effect the model can observe (no readahead, no reclaim on demand)
       k.trace.emit("madvise_hint", "mm/madvise.c: madvise_vma_behavior()", { mm: mm.id, advice });
       break;
