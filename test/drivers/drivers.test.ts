@@ -303,3 +303,29 @@ describe("O_DIRECT (short-term FOLL_PIN on the user buffer)", () => {
     void MFD;
   });
 });
+
+describe("AF_XDP umem (net/xdp/xdp_umem.c) and KVM (virt/kvm/kvm_main.c)", () => {
+  it("XDP_UMEM_REG charges user->locked_vm (-ENOBUFS over RLIMIT_MEMLOCK) and pins long-term; release undoes both", () => {
+    const { m, A } = boot({}, true);
+    const buf = m.mmap(A, 0, 128 * 1024, RW, ANON, -1, 0);
+    expect(m.xdp_umem_reg(A, buf, 128 * 1024)).toBe(-105); // -ENOBUFS
+    const umem = m.xdp_umem_reg(A, buf, 64 * 1024);
+    if (typeof umem === "number") throw new Error(`xdp ${umem}`);
+    expect(m.k.user(1000).locked_vm).toBe(16);
+    expect(umem.rec.flags).toBe(FOLL_WRITE | FOLL_LONGTERM);
+    expect(m.status(A).VmPin).toBe(0); // not per-process visible
+    m.xdp_umem_release(umem);
+    expect(m.k.user(1000).locked_vm).toBe(0);
+    expect(m.pins()).toEqual([]);
+  });
+  it("KVM reaches guest memory through FOLL_GET references held only for the access: nothing stays pinned", () => {
+    const { m, A } = boot();
+    const guest = m.mmap(A, 0, K4, RW, ANON, -1, 0);
+    const acq = m.k.vmstat.nr_foll_pin_acquired;
+    expect(m.kvm_write_guest(A, guest, 0x61)).toBe(0);
+    expect(m.load(A, guest)).toBe(0x61);
+    expect(m.kvm_read_guest(A, guest)).toBe(0x61);
+    expect(m.k.vmstat.nr_foll_pin_acquired).toBe(acq);
+    expect(m.page(m.translate(A, guest)).refcount).toBe(1);
+  });
+});
