@@ -42,6 +42,9 @@ export function offline_pages(
     stuck,
     wouldLoopForever: forever,
   });
+  // CONFIG_MEMORY_HOTREMOVE depends on CONFIG_MIGRATION; without it offline_pages() is the
+  // include/linux/memory_hotplug.h stub returning -EINVAL
+  if (!k.config.kconfig.MIGRATION) return fail(-EINVAL);
   if (start % pageblock_nr_pages || nrPages % pageblock_nr_pages || nrPages <= 0 || end > k.memmap.nrPages)
     return fail(-EINVAL);
   // test_pages_in_a_zone(): the range must lie in one zone
