@@ -7,6 +7,7 @@
 import { PinlabError } from "../kernel/errors.js";
 import {
   type CheckedScenario,
+  closest,
   compile,
   compileJson,
   run,
@@ -15,9 +16,12 @@ import {
   toJson,
 } from "../scenario/index.js";
 import { runDemo } from "./demo.js";
-import { CHECK_HELP, DEMO_HELP, RUN_HELP, TEST_HELP, USAGE } from "./help.js";
+import { explain } from "./explain.js";
+import { CHECK_HELP, DEMO_HELP, EXPLAIN_HELP, RUN_HELP, TEST_HELP, USAGE } from "./help.js";
 import { ktap, type KtapCase } from "./ktap.js";
+import { progress } from "./progress.js";
 import { formatDiagnostics, formatResult } from "./report.js";
+import { traceJson } from "./trace.js";
 
 export interface CliIo {
   stdout(s: string): void;
@@ -27,9 +31,28 @@ export interface CliIo {
   isDirectory(path: string): boolean;
   /** every file under a directory, recursively, as paths joined to it */
   walk(dir: string): string[];
+  /** write a file (`run --trace`); throws with a message when it cannot */
+  writeFile?(path: string, text: string): void;
+  /** standard error is a terminal: progress bars may be drawn (default false) */
+  stderrIsTTY?: boolean;
+  /** the environment variables the CLI looks at: CI (no progress bars) */
+  env?: Readonly<Record<string, string | undefined>>;
 }
 
-const HELPS: Record<string, string> = { run: RUN_HELP, check: CHECK_HELP, test: TEST_HELP, demo: DEMO_HELP };
+const HELPS: Record<string, string> = {
+  run: RUN_HELP,
+  check: CHECK_HELP,
+  test: TEST_HELP,
+  explain: EXPLAIN_HELP,
+  demo: DEMO_HELP,
+};
+
+/** The progress bar of a run of `total` files (drawn only on a terminal, never in CI or --json). */
+function bar(io: CliIo, total: number, json: boolean) {
+  return progress({ write: (s) => io.stderr(s), isTTY: io.stderrIsTTY === true, ci: !!io.env?.CI }, total, {
+    json,
+  });
+}
 
 class UsageError extends Error {}
 
@@ -150,10 +173,17 @@ function cmdCheck(argv: string[], io: CliIo): number {
 }
 
 function cmdRun(argv: string[], io: CliIo): number {
-  const p = parseArgs(argv, ["seed", "events", "max-pages", "max-steps"], ["json", "help"]);
+  const p = parseArgs(argv, ["seed", "events", "max-pages", "max-steps", "trace"], ["json", "help"]);
   if (p.flags.has("help")) return help(io, "run");
   if (p.files.length === 0) throw new UsageError("run needs at least one FILE");
   const opts = runOptions(p);
+  const tracePath = p.flags.get("trace");
+  if (tracePath === true || tracePath === "") throw new UsageError("--trace needs a file name");
+  if (tracePath !== undefined && !io.writeFile)
+    throw new UsageError("--trace: this pinlab cannot write files");
+  const json = p.flags.has("json");
+  const traced: { file: string; result: ScenarioResult }[] = [];
+  const progressBar = bar(io, p.files.length, json);
   const ev = p.flags.get("events");
   let events = 6;
   if (ev === "all") events = Infinity;
@@ -161,8 +191,10 @@ function cmdRun(argv: string[], io: CliIo): number {
   let status = 0;
   const docs: unknown[] = [];
   p.files.forEach((file, i) => {
+    progressBar.tick(i, file);
     const l = load(io, file);
     if (!l.checked) {
+      progressBar.done();
       io.stderr(`pinlab: ${l.readError}\n`);
       docs.push({ file, error: l.readError });
       status = 2;
@@ -170,20 +202,32 @@ function cmdRun(argv: string[], io: CliIo): number {
     }
     const c = l.checked;
     if (c.diagnostics.length) {
+      progressBar.done();
       io.stderr(formatDiagnostics(file, l.source, c.diagnostics));
       docs.push({ file, diagnostics: c.diagnostics, result: null });
       status = 2;
       return;
     }
     const r: ScenarioResult = run(c, opts);
+    traced.push({ file, result: r });
     if (!r.passed && status === 0) status = 1;
-    if (p.flags.has("json")) docs.push({ file, diagnostics: [], result: r });
+    if (json) docs.push({ file, diagnostics: [], result: r });
     else {
+      progressBar.done();
       if (i > 0) io.stdout("\n");
       io.stdout(formatResult(file, l.source, r, { events }));
     }
   });
-  if (p.flags.has("json")) io.stdout(stableJson(docs.length === 1 ? docs[0] : docs));
+  progressBar.done();
+  if (json) io.stdout(stableJson(docs.length === 1 ? docs[0] : docs));
+  if (typeof tracePath === "string") {
+    try {
+      io.writeFile!(tracePath, JSON.stringify(traceJson(traced)) + "\n");
+    } catch (e) {
+      io.stderr(`pinlab: cannot write ${tracePath}: ${e instanceof Error ? e.message : String(e)}\n`);
+      return 2;
+    }
+  }
   return status;
 }
 
@@ -205,7 +249,9 @@ function cmdTest(argv: string[], io: CliIo): number {
   }
   let status = 0;
   const cases: KtapCase[] = [];
-  for (const file of files) {
+  const progressBar = bar(io, files.length, false);
+  for (const [i, file] of files.entries()) {
+    progressBar.tick(i, file);
     const l = load(io, file);
     if (!l.checked || l.checked.diagnostics.length) {
       status = 2;
@@ -226,10 +272,36 @@ function cmdTest(argv: string[], io: CliIo): number {
     }
     const notRun = r.summary.notRun;
     if (notRun) diagnostics.push(`${notRun} step${notRun > 1 ? "s" : ""} not run`);
-    if (!r.passed && status === 0) status = 1;
-    cases.push({ name: r.title ?? file, ok: r.passed, diagnostics: r.passed ? [] : diagnostics });
+    // a hazard the scenario does not assert is a failure: the scenario says which hazards it expects
+    const asserted = new Set<string>(r.assertedHazards);
+    for (const h of r.hazards)
+      if (!asserted.has(h.hazard)) {
+        const where = h.line !== undefined ? `${file}:${h.line}` : `${file} step ${h.step}`;
+        diagnostics.push(`${where}: unexpected hazard ${h.hazard}: ${h.message}`);
+      }
+    const ok = r.passed && r.summary.hazardsUnexpected === 0;
+    if (!ok && status === 0) status = 1;
+    cases.push({ name: r.title ?? file, ok, diagnostics: ok ? [] : diagnostics });
   }
+  progressBar.done();
   io.stdout(ktap(cases));
+  return status;
+}
+
+function cmdExplain(argv: string[], io: CliIo): number {
+  const p = parseArgs(argv, [], ["help"]);
+  if (p.flags.has("help")) return help(io, "explain");
+  if (p.files.length === 0) throw new UsageError("explain needs a RULE, errno, function, event or hazard");
+  let status = 0;
+  p.files.forEach((q, i) => {
+    const r = explain(q);
+    if (i > 0) io.stdout("\n");
+    if (r.found) io.stdout(r.text);
+    else {
+      io.stderr(r.text);
+      status = 2;
+    }
+  });
   return status;
 }
 
@@ -258,12 +330,15 @@ export function cli(argv: string[], io: CliIo): number {
         return cmdRun(rest, io);
       case "test":
         return cmdTest(rest, io);
+      case "explain":
+        return cmdExplain(rest, io);
       case "demo":
         if (rest.includes("--help") || rest.includes("-h")) return help(io, "demo");
         io.stdout(runDemo());
         return 0;
     }
-    throw new UsageError(`unknown command '${cmd}'`);
+    const guess = closest(cmd, [...Object.keys(HELPS), "help"]);
+    throw new UsageError(`unknown command '${cmd}'${guess.length ? `; did you mean '${guess[0]}'?` : ""}`);
   } catch (e) {
     if (e instanceof UsageError) {
       io.stderr(`pinlab: ${e.message}\n\n${cmd && HELPS[cmd] ? HELPS[cmd] : USAGE}`);

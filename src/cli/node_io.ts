@@ -1,5 +1,5 @@
 /** The CLI's IO on Node: files, directories, standard streams. */
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { CliIo } from "./cli.js";
 
@@ -7,6 +7,9 @@ export const nodeIo: CliIo = {
   stdout: (s) => process.stdout.write(s),
   stderr: (s) => process.stderr.write(s),
   readFile: (path) => readFileSync(path === "-" ? 0 : path, "utf8"),
+  writeFile: (path, text) => writeFileSync(path, text),
+  stderrIsTTY: process.stderr.isTTY === true,
+  env: process.env,
   isDirectory: (path) => {
     try {
       return statSync(path).isDirectory();

@@ -5,6 +5,7 @@
  * colours, no terminal width.
  */
 import type { TraceEvent } from "../kernel/tracepoint.js";
+import { describePin } from "../observe/provenance.js";
 import {
   formatDiagnostic,
   type Diagnostic,
@@ -87,17 +88,7 @@ export function formatResult(
       out.push(`        · … ${more} more event${more > 1 ? "s" : ""} (--events all shows them)`);
   }
   out.push("");
-  if (r.hazards.length === 0) out.push("hazards: none");
-  else {
-    out.push(`hazards: ${r.hazards.length}`);
-    for (const h of r.hazards) {
-      out.push(`  ${h.hazard} at step ${h.step}: ${h.message}  [${h.rule}]`);
-      for (const p of h.provenance)
-        out.push(
-          `    pinned by ${p.owner} (${p.api} ${p.flags}) of process ${p.process} at step ${p.step}${p.line ? `, line ${p.line}` : ""}`,
-        );
-    }
-  }
+  out.push(...formatHazards(r));
   for (const d of r.diagnostics)
     if (!r.steps.some((s) => s.error === d)) out.push(formatDiagnostic(d, file, source));
   const s = r.summary;
@@ -107,8 +98,38 @@ export function formatResult(
   if (s.asserts) parts.push(`${s.asserts - s.assertsFailed}/${s.asserts} asserts held`);
   if (s.errors) parts.push(`${s.errors} error${s.errors > 1 ? "s" : ""}`);
   if (s.notRun) parts.push(`${s.notRun} not run`);
+  if (s.hazards)
+    parts.push(
+      `${s.hazards} hazard${s.hazards === 1 ? "" : "s"}` +
+        (s.hazardsUnexpected ? ` (${s.hazardsUnexpected} not asserted)` : ""),
+    );
   out.push(`${r.passed ? "PASS" : "FAIL"}: ${parts.join(", ")}`);
   return out.join("\n") + "\n";
+}
+
+/**
+ * The hazards section: each finding with where it arose, its story, the
+ * kernel rule that decided it and the pins behind it.
+ *
+ *     hazards: 1
+ *       lost_write at line 30 (step 11)
+ *         the device's write of 0x22 into pfn 0x400 … never reaches the file: …
+ *         rule: mm/page-writeback.c: folio_clear_dirty_for_io(): …
+ *         pin 2: referenced by kvm (get_user_pages_unlocked FOLL_WRITE) of process guest at line 25
+ */
+export function formatHazards(r: ScenarioResult): string[] {
+  if (r.hazards.length === 0) return ["hazards: none"];
+  const asserted = new Set<string>(r.assertedHazards);
+  const n = r.hazards.length;
+  const out = [`hazards: ${n}`];
+  for (const h of r.hazards) {
+    const where = h.line !== undefined ? `at line ${h.line} (step ${h.step})` : `at step ${h.step}`;
+    out.push(`  ${h.hazard} ${where}${asserted.has(h.hazard) ? "" : "  — not asserted by the scenario"}`);
+    out.push(`    ${h.message}`);
+    out.push(`    rule: ${h.rule}`);
+    for (const p of h.provenance) out.push(`    pin ${p.pin}: ${describePin(p)}`);
+  }
+  return out;
 }
 
 export function formatDiagnostics(

@@ -27,8 +27,9 @@ export const HAZARDS = {
   oops: "a kernel BUG condition was reached and the machine halted",
   /** a kernel WARN condition was reached */
   warn: "a kernel WARN condition was reached",
-  /** a long-term pin holds a page in ZONE_MOVABLE or a CMA pageblock */
-  unmovable_pin: "a long-term pin holds a page in ZONE_MOVABLE or CMA",
+  /** a long-term pin holds a page in ZONE_MOVABLE or CMA (or a short-term one kept it from moving) */
+  unmovable_pin:
+    "a long-term pin holds a page in ZONE_MOVABLE or CMA, or a short-term pin held across steps kept such a page from moving",
   /** cma_alloc, offlining or compaction failed because of a pin */
   alloc_failure: "cma_alloc, memory offlining or compaction failed because of a pin",
   /** pins outstanding when their owner exited or the scenario ended */
@@ -48,6 +49,10 @@ export function isHazardName(s: string): s is HazardName {
 export interface PinProvenance {
   /** pin table record id */
   pin: number;
+  /** "pin" (FOLL_PIN, released with unpin_user_pages*) or "ref" (FOLL_GET, released with put_page) */
+  kind: "pin" | "ref";
+  /** taken with FOLL_LONGTERM (or by an API that always pins long-term) */
+  longterm: boolean;
   /** the process or driver that holds it: "io_uring", "vfio", "A", … */
   owner: string;
   /** GUP entry point: "pin_user_pages_remote", … */
@@ -69,6 +74,8 @@ export interface HazardFinding {
   hazard: HazardName;
   /** the step at which the hazard arose */
   step: number;
+  /** that step's source line, when the scenario came from text */
+  line?: number;
   /** the affected pfns */
   pfns: number[];
   /** the pins responsible, when the hazard involves pins */
@@ -97,18 +104,26 @@ export interface DetectorContext {
   readonly step: StepInfo;
   /** process name of a pid, for provenance text */
   processName(pid: number): string;
+  /** the source line of a step, when the scenario came from text (pin provenance says "at line 12") */
+  lineOf(step: number): number | undefined;
   /** report a finding at the current step */
-  report(finding: Omit<HazardFinding, "step" | "hazard"> & { hazard?: HazardName }): void;
+  report(finding: Omit<HazardFinding, "step" | "line" | "hazard"> & { hazard?: HazardName }): void;
 }
+
+/** A finding as a detector hands it to ctx.report(). */
+export type FindingReport = Parameters<DetectorContext["report"]>[0];
 
 /**
  * A hazard detector. Every detector has the same shape: the hazard it finds,
  * the events it watches, state of its own, findings through ctx.report().
- * Detectors must not change the machine.
+ * Detectors must not change the machine, and must not throw: a detector
+ * that cannot make sense of an event ignores it.
  */
 export interface HazardDetector {
   readonly hazard: HazardName;
-  /** called for every trace event, in order */
+  /** the trace event names onEvent() is called for ("*" for every event) */
+  readonly watches: readonly string[];
+  /** called for every watched trace event, in order */
   onEvent(ev: TraceEvent, ctx: DetectorContext): void;
   /** called after each step completes */
   onStepEnd?(ctx: DetectorContext): void;

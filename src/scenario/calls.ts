@@ -422,6 +422,20 @@ export const CALLS = {
     kernel: "mm/page-writeback.c: do_writepages()",
     doc: "write a file's dirty pages back now (WB_SYNC_ALL): the number of pages written",
   },
+  filemap_fdatawrite: {
+    caller: "kernel",
+    args: [a("path", "path")],
+    result: "int",
+    kernel: "mm/filemap.c: filemap_fdatawrite()",
+    doc: "start writeback of a file's dirty pages and leave the I/O in flight (PG_writeback) until filemap_fdatawait(): the number of pages submitted",
+  },
+  filemap_fdatawait: {
+    caller: "kernel",
+    args: [a("path", "path")],
+    result: "int",
+    kernel: "mm/filemap.c: filemap_fdatawait()",
+    doc: "wait for a file's writeback I/O, which completes it (the storage gets the pages' content now): the number of pages completed",
+  },
   // --- devices ----------------------------------------------------------------------------
   dma_read: {
     caller: "device",

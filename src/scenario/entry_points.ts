@@ -20,7 +20,8 @@
  */
 import { dma_read, dma_write } from "../kernel/drivers/device.js";
 import type { PinRecord } from "../kernel/drivers/pin_table.js";
-import { EFAULT, EINVAL, formatRet } from "../kernel/include/errno.js";
+import { lookup_inode, WB_SYNC_ALL, writeback_complete, writeback_inode } from "../kernel/fs/index.js";
+import { EFAULT, EINVAL, ENOENT, formatRet } from "../kernel/include/errno.js";
 import type { GupApi } from "../kernel/drivers/pin_user.js";
 import { MADV, MAP, MLOCK } from "../kernel/include/mman.js";
 import { PAGE_SIZE } from "../kernel/include/mmzone.js";
@@ -203,6 +204,16 @@ export const ENTRY_POINTS: { readonly [N in CallName]: EntryPoint<N> | NotYet } 
   compact: (c) => c.m.compact().migrated,
   ksm_scan: (c) => c.m.ksm_scan(),
   writeback: (c, path) => c.m.writeback(path),
+  filemap_fdatawrite: (c, path) => {
+    const inode = lookup_inode(c.m.k, path);
+    if (!inode) return -ENOENT;
+    return writeback_inode(c.m.k, inode, { sync_mode: WB_SYNC_ALL, async: true });
+  },
+  filemap_fdatawait: (c, path) => {
+    const inode = lookup_inode(c.m.k, path);
+    if (!inode) return -ENOENT;
+    return writeback_complete(c.m.k, inode.mapping);
+  },
   // devices (src/kernel/drivers/device.ts): through whatever the handle pinned
   dma_read: (c, h, page) => dma_read(c.m.k, pinsOf(h, "dma_read")[0], page ?? 0),
   dma_write: (c, h, value, page) => {

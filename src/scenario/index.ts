@@ -39,6 +39,7 @@ export {
   type ObserverName,
   type ObserverSpec,
   type ResultKind,
+  isCallName,
   signature,
 } from "./calls.js";
 export {

@@ -9,6 +9,12 @@
  * not implement yet, a halted machine, a limit): the steps after it are
  * recorded as not run. Failed expectations and asserts do not stop it.
  * Same scenario and seed → the same result, byte for byte.
+ *
+ * Hazards: the detectors of src/observe see every kernel event and the end
+ * of every step. The scenario *ends* after its last statement that is not
+ * an assert: the end-of-run checks (pins still held, device data never
+ * written back) run then, so the asserts that close a scenario see them
+ * (`assert hazard pin_leak`). A run stopped by an error skips them.
  */
 import { DEFAULT_CONFIG, type MachineConfig } from "../kernel/config.js";
 import { pin_table } from "../kernel/drivers/pin_table.js";
@@ -17,13 +23,13 @@ import { PAGE_SIZE } from "../kernel/include/mmzone.js";
 import { Machine } from "../kernel/machine.js";
 import type { TraceEvent } from "../kernel/tracepoint.js";
 import { DETECTORS } from "../observe/detectors.js";
-import type {
-  DetectorContext,
-  DetectorFactory,
-  HazardDetector,
-  HazardFinding,
-  StepInfo,
+import {
+  type DetectorFactory,
+  HAZARD_NAMES,
+  type HazardFinding,
+  type HazardName,
 } from "../observe/hazard.js";
+import { HazardWatch } from "../observe/watch.js";
 import type {
   AssertStmt,
   Condition,
@@ -106,6 +112,14 @@ export interface StepResult {
   status: StepStatus;
 }
 
+/** A process of the run: declared, forked, and the pid the model gave it. */
+export interface ProcessInfo {
+  name: string;
+  pid: number;
+  /** the step that declared or forked it */
+  step: number;
+}
+
 export interface RunSummary {
   steps: number;
   expectations: number;
@@ -114,18 +128,30 @@ export interface RunSummary {
   assertsFailed: number;
   errors: number;
   notRun: number;
+  /** hazards found */
+  hazards: number;
+  /** hazards found whose name no `assert hazard NAME` of the scenario expects */
+  hazardsUnexpected: number;
 }
 
 export interface ScenarioResult {
   title: string | null;
   seed: number;
   machine: MachineConfig | null;
+  /** every process, in pid order */
+  processes: ProcessInfo[];
   steps: StepResult[];
+  /** what the detectors found, in the order they found it */
   hazards: HazardFinding[];
+  /** the hazards the scenario expects: named by an `assert hazard NAME`, in HAZARDS order */
+  assertedHazards: HazardName[];
   /** run-time diagnostics (PL5xx) */
   diagnostics: Diagnostic[];
   summary: RunSummary;
-  /** every expectation and assert held, nothing failed to run */
+  /**
+   * every expectation and assert held, nothing failed to run (hazards do not
+   * count here; `pinlab test` also fails on summary.hazardsUnexpected)
+   */
   passed: boolean;
 }
 
@@ -138,16 +164,15 @@ class Runner {
   private readonly limits: { -readonly [K in keyof typeof DEFAULT_LIMITS]: number };
   private m: Machine | null = null;
   private readonly steps: StepResult[] = [];
-  private readonly hazards: HazardFinding[] = [];
   private readonly diagnostics: Diagnostic[] = [];
+  private watch: HazardWatch | null = null;
+  private readonly processes: ProcessInfo[] = [];
   private readonly procs = new Map<string, number>();
   private readonly pidNames = new Map<number, string>();
   private readonly failedForks = new Map<string, number | undefined>();
   private readonly values = new Map<string, Value>();
   private readonly radix = new Map<string, Radix>();
-  private detectors: HazardDetector[] = [];
   private current: StepResult | null = null;
-  private info: StepInfo = { step: 0, actor: "", call: "" };
   private halted = false;
 
   constructor(
@@ -166,7 +191,23 @@ class Runner {
     return this.c.sourceMap.get(id)?.line;
   }
 
+  private get hazards(): HazardFinding[] {
+    return this.watch?.findings ?? [];
+  }
+
+  /** The hazards the scenario expects: those named by a positive `assert hazard NAME`. */
+  private expectedHazards(): Set<HazardName> {
+    const out = new Set<HazardName>();
+    const visit = (c: Condition, positive: boolean) => {
+      if (c.kind === "hazard" && positive !== c.negated) out.add(c.hazard.name as HazardName);
+      else if (c.kind === "not") visit(c.operand, !positive);
+    };
+    for (const st of this.c.program.statements) if (st.kind === "assert") visit(st.cond, true);
+    return out;
+  }
+
   private result(): ScenarioResult {
+    const expected = this.expectedHazards();
     const s: RunSummary = {
       steps: 0,
       expectations: 0,
@@ -175,6 +216,8 @@ class Runner {
       assertsFailed: 0,
       errors: 0,
       notRun: 0,
+      hazards: this.hazards.length,
+      hazardsUnexpected: this.hazards.filter((h) => !expected.has(h.hazard)).length,
     };
     for (const st of this.steps) {
       if (st.status === "not-run") s.notRun++;
@@ -195,8 +238,10 @@ class Runner {
       title: this.c.title,
       seed: this.m?.config.seed ?? this.opts.seed ?? this.c.config.seed ?? DEFAULT_CONFIG.seed,
       machine: this.m?.config ?? null,
+      processes: [...this.processes].sort((a, b) => a.pid - b.pid),
       steps: this.steps.map(ordered),
       hazards: this.hazards,
+      assertedHazards: HAZARD_NAMES.filter((h) => expected.has(h)),
       diagnostics: this.diagnostics,
       summary: s,
       passed,
@@ -229,31 +274,60 @@ class Runner {
       return this.result();
     }
     const m = this.m;
-    this.detectors = (this.opts.detectors ?? DETECTORS).map((f) => f());
+    const watch = new HazardWatch(m, this.opts.detectors ?? DETECTORS, {
+      processName: (pid) => this.pidNames.get(pid),
+      lineOf: (step) => this.steps[step - 1]?.line,
+    });
+    this.watch = watch;
     const unsubscribe = m.k.trace.subscribe((ev) => this.onEvent(ev));
     try {
       const runnable = this.c.program.statements.filter(
         (s) => s.kind === "mount" || s.kind === "process" || s.kind === "step" || s.kind === "assert",
       );
+      // the scenario ends after its last action; the asserts after it see the end-of-run checks
+      let lastAction = -1;
+      runnable.forEach((s, i) => {
+        if (s.kind !== "assert") lastAction = i;
+      });
       let stopped = false;
-      for (const s of runnable) {
+      let ended = false;
+      const end = () => {
+        ended = true;
+        if (stopped) return;
+        const last = this.steps.at(-1);
+        watch.beginStep({
+          step: last?.step ?? 0,
+          ...(last?.line !== undefined ? { line: last.line } : {}),
+          actor: "",
+          call: "end",
+        });
+        watch.end();
+      };
+      runnable.forEach((s, i) => {
+        if (i > lastAction && !ended) end();
         if (stopped) {
           this.steps.push(this.blank(s, "not-run"));
-          continue;
+          return;
         }
         if (this.steps.length >= this.limits.maxSteps) {
           const st = this.blank(s, "error");
           st.error = this.fail("PL503", `the run reached its limit of ${this.limits.maxSteps} steps`, s.id);
           this.steps.push(st);
           stopped = true;
-          continue;
+          return;
         }
         stopped = !this.execute(s);
-      }
-      for (const d of this.detectors) d.onEnd?.(this.ctx());
+      });
+      if (!ended) end();
     } finally {
       unsubscribe();
     }
+    for (const f of watch.failures)
+      this.diagnostics.push(
+        diag("PL599", `internal error in a hazard detector: ${f}`, undefined, {
+          hint: "please report it with the scenario",
+        }),
+      );
     return this.result();
   }
 
@@ -282,33 +356,13 @@ class Runner {
     return st;
   }
 
-  private ctx(): DetectorContext {
-    const m = this.m!;
-    return {
-      machine: m,
-      step: this.info,
-      processName: (pid) => this.pidNames.get(pid) ?? `pid ${pid}`,
-      report: (f) => {
-        const hazard = f.hazard ?? this.detectorHazard;
-        if (hazard) this.hazards.push({ ...f, hazard, step: this.info.step });
-      },
-    };
-  }
-  private detectorHazard: HazardFinding["hazard"] | null = null;
-
   private onEvent(ev: TraceEvent): void {
     const st = this.current;
     if (st) {
       if (st.events.length < this.limits.maxEventsPerStep) st.events.push(ev);
       else st.eventsDropped++;
     }
-    if (this.detectors.length === 0) return;
-    const ctx = this.ctx();
-    for (const d of this.detectors) {
-      this.detectorHazard = d.hazard;
-      d.onEvent(ev, ctx);
-    }
-    this.detectorHazard = null;
+    this.watch?.event(ev);
   }
 
   /** Execute one statement; false stops the run. */
@@ -316,8 +370,12 @@ class Runner {
     const st = this.blank(s, "ok");
     this.steps.push(st);
     this.current = st;
-    this.info = { step: st.step, actor: st.actor ?? "", call: st.call ?? s.kind };
-    if (st.line !== undefined) this.info.line = st.line;
+    this.watch?.beginStep({
+      step: st.step,
+      ...(st.line !== undefined ? { line: st.line } : {}),
+      actor: st.actor ?? "",
+      call: st.call ?? s.kind,
+    });
     const m = this.m!;
     pin_table(m.k).currentStep = st.step;
     if (this.halted) {
@@ -354,14 +412,7 @@ class Runner {
       }
       ok = false;
     }
-    if (this.detectors.length) {
-      const ctx = this.ctx();
-      for (const d of this.detectors) {
-        this.detectorHazard = d.hazard;
-        d.onStepEnd?.(ctx);
-      }
-      this.detectorHazard = null;
-    }
+    this.watch?.endStep();
     this.current = null;
     return ok;
   }
@@ -399,6 +450,7 @@ class Runner {
     const pid = this.m!.spawn(s.name.name, this.c.spawn.get(s.id) ?? {});
     this.procs.set(s.name.name, pid);
     this.pidNames.set(pid, s.name.name);
+    this.processes.push({ name: s.name.name, pid, step: st.step });
     st.result = valueJson(int(pid));
   }
 
@@ -436,6 +488,7 @@ class Runner {
         if (value.kind === "int" && value.n > 0) {
           this.procs.set(b, value.n);
           this.pidNames.set(value.n, b);
+          this.processes.push({ name: b, pid: value.n, step: st.step });
         } else this.failedForks.set(b, st.line);
       } else {
         this.values.set(b, value);
@@ -573,7 +626,7 @@ class Runner {
         const met = c.negated ? found.length === 0 : found.length > 0;
         const detail = found.length
           ? `${c.hazard.name} found at step ${found.map((f) => f.step).join(", ")}`
-          : `no ${c.hazard.name} found${this.detectors.some((d) => d.hazard === c.hazard.name) ? "" : " (no detector for it is installed yet)"}`;
+          : `no ${c.hazard.name} found${this.watch?.hazards().includes(c.hazard.name) ? "" : " (no detector for it is installed)"}`;
         return { met, detail };
       }
       case "not": {

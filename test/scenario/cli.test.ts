@@ -1,31 +1,9 @@
 /** The `pinlab` commands, run in-process over a fake file system. */
 import { readdirSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { cli, type CliIo } from "../../src/cli/cli.js";
+import { pinlab } from "./cli_io.js";
 
 const ANON_DIR = new URL("./fixtures/anon/", import.meta.url).pathname;
-
-function fakeIo(files: Record<string, string>) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const io: CliIo = {
-    stdout: (s) => out.push(s),
-    stderr: (s) => err.push(s),
-    readFile: (p) => {
-      if (!(p in files)) throw new Error(`ENOENT: no such file or directory, open '${p}'`);
-      return files[p];
-    },
-    isDirectory: (p) => Object.keys(files).some((f) => f.startsWith(p.endsWith("/") ? p : p + "/")),
-    walk: (d) => Object.keys(files).filter((f) => f.startsWith(d.endsWith("/") ? d : d + "/")),
-  };
-  return { io, out: () => out.join(""), err: () => err.join("") };
-}
-
-function pinlab(argv: string[], files: Record<string, string> = {}) {
-  const f = fakeIo(files);
-  const status = cli(argv, f.io);
-  return { status, out: f.out(), err: f.err() };
-}
 
 const GOOD = `scenario "good"
 process A
@@ -226,18 +204,24 @@ describe("help and usage", () => {
       ["test", "--help"],
       ["help", "run"],
       ["demo", "--help"],
+      ["explain", "--help"],
+      ["help", "explain"],
     ]) {
       const r = pinlab(argv);
       expect(r.status, argv.join(" ")).toBe(0);
       expect(r.out).toMatch(/Usage:/);
     }
-    for (const cmd of ["run", "check", "test"])
+    for (const cmd of ["run", "check", "test", "explain", "demo"])
       expect(pinlab([cmd, "--help"]).out).toMatch(/Examples:\n {2}pinlab /);
+    expect(pinlab(["--help"]).out).toMatch(/Examples:\n {2}npx pinlab /);
   });
   it("no command, an unknown command or option: usage on stderr, exit 2", () => {
     expect(pinlab([]).status).toBe(2);
     const u = pinlab(["frobnicate"]);
     expect([u.status, u.err.split("\n")[0]]).toEqual([2, "pinlab: unknown command 'frobnicate'"]);
+    expect(pinlab(["tset", "x"]).err.split("\n")[0]).toBe(
+      "pinlab: unknown command 'tset'; did you mean 'test'?",
+    );
     const o = pinlab(["run", "--fast", "x.pin"]);
     expect([o.status, o.err.split("\n")[0]]).toEqual([2, "pinlab: unknown option --fast"]);
     expect(pinlab(["run", "--seed", "x", "a.pin"]).err.split("\n")[0]).toBe(

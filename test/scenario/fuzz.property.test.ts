@@ -4,6 +4,10 @@
  * replacing characters, tokens and lines. For every input the parser,
  * checker, printer and runner must return — no JS exception, no hang —
  * and a scenario that checks clean must print back to the same tree.
+ * The hazard detectors run on every run: a detector that throws becomes a
+ * PL599 diagnostic, which fails the property; generated pin-heavy
+ * scenarios (files, pins, DMA, writeback, truncate, fork, exit, CMA,
+ * offlining) give each detector something to chew on.
  * Seeds are printed by fast-check on failure; rerun with that seed.
  */
 import { readdirSync, readFileSync } from "node:fs";
@@ -274,6 +278,84 @@ function exercise(text: string): void {
     if (d.code === "PL599") internal.push(`${d.message}\n--- scenario:\n${text}`);
 }
 
+/** Pin-heavy scenarios, generated: every detector must get through them without throwing. */
+const pinBuf = pick("f", "a", "a + 16K", "f + 32K", "s");
+const pinHandle = pick("p0", "p1", "p2", "p3");
+const pinStep = fc.oneof(
+  fc.tuple(pinHandle, byte).map(([p, v]) => `dev: dma_write(${p}, ${v})`),
+  fc.tuple(pinHandle, pick("0", "1", "3")).map(([p, i]) => `dev: v = dma_read(${p}, ${i})`),
+  pick(
+    "kernel: writeback(/data/f)",
+    "kernel: filemap_fdatawrite(/data/f)",
+    "kernel: filemap_fdatawait(/data/f)",
+    "kernel: compact()",
+    "kernel: ksm_scan()",
+    "kernel: c = cma_alloc(4M)",
+    "kernel: offline_pages(0x18000, 0x200)",
+    "A: ftruncate(fd, 0)",
+    "A: ftruncate(fd, 64K)",
+    "A: fallocate(fd, FALLOC_FL_PUNCH_HOLE|FALLOC_FL_KEEP_SIZE, 0, 16K)",
+    "A: io_uring_unregister_buffers(p2)",
+    "A: fsync(fd)",
+    "assert no hazards",
+    "assert hazard lost_write",
+    "assert no hazard pin_leak",
+  ),
+  fc.tuple(pick("p0", "p1")).map(([p]) => `kernel: unpin_user_pages(${p})`),
+  fc.tuple(pick("p0", "p1")).map(([p]) => `kernel: unpin_user_pages_dirty_lock(${p}, 1)`),
+  pick("kernel: put_page(p3)"),
+  fc
+    .tuple(
+      pick("kernel", "vfio", "v4l2"),
+      pick("p0", "p1"),
+      pick("pin_user_pages_fast", "pin_user_pages_remote", "pin_user_pages_unlocked", "pin_user_pages"),
+      proc,
+      pinBuf,
+      pick("FOLL_WRITE", "FOLL_WRITE|FOLL_LONGTERM", "0", "FOLL_LONGTERM"),
+    )
+    .map(([actor, p, api, who, b, f]) => `${actor}: ${p} = ${api}(${who}, ${b}, 2, ${f})`),
+  fc.tuple(proc, pinBuf).map(([who, b]) => `kernel: p3 = get_user_pages(${who}, ${b}, 1, FOLL_WRITE)`),
+  fc.tuple(proc, pinBuf, byte).map(([who, b, v]) => `${who}: memset(${b}, ${v}, 4K)`),
+  fc
+    .tuple(proc, pinBuf, pick("MADV_DONTNEED", "MADV_DONTFORK", "MADV_PAGEOUT", "MADV_REMOVE"))
+    .map(([who, b, a]) => `${who}: madvise(${b}, 4K, ${a})`),
+  fc.tuple(proc, pinBuf).map(([who, b]) => `${who}: munmap(${b}, 4K)`),
+  fc.tuple(proc, pinBuf).map(([who, b]) => `${who}: v = load(${b})`),
+);
+const pinScenario = fc
+  .tuple(
+    pick("ext4", "xfs", "btrfs", "tmpfs"),
+    pick("", " kconfig.MIGRATION=off"),
+    fc.array(pinStep, { maxLength: 14 }),
+    // exits end the scenario: a process that exited takes no more steps (PL112)
+    pick("", "B: exit(0)", "A: exit(0)", "A: C = fork()\nC: exit(0)\nkernel: compact()"),
+  )
+  .map(([fs, kconfig, steps, tail]) =>
+    [
+      `machine memory=512M movable=128M cma=64M${kconfig}`,
+      `mount ${fs} /data`,
+      "mount tmpfs /shm",
+      "process A",
+      'A: fd = open("/data/f", O_RDWR|O_CREAT)',
+      "A: ftruncate(fd, 64K)",
+      "A: f = mmap(NULL, 64K, PROT_READ|PROT_WRITE, MAP_SHARED, fd, 0)",
+      "A: a = mmap(NULL, 64K, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0)",
+      'A: sfd = open("/shm/s", O_RDWR|O_CREAT)',
+      "A: ftruncate(sfd, 16K)",
+      "A: s = mmap(NULL, 16K, PROT_READ|PROT_WRITE, MAP_SHARED, sfd, 0)",
+      "A: memset(f, 1, 64K)",
+      "A: memset(a, 2, 64K)",
+      "A: memset(s, 3, 16K)",
+      "kernel: p0 = pin_user_pages_fast(A, f, 4, FOLL_WRITE)",
+      "io_uring: p1 = pin_user_pages(A, a, 4, FOLL_WRITE|FOLL_LONGTERM)",
+      "A: p2 = io_uring_register_buffers(a + 16K, 16K)",
+      "kernel: p3 = get_user_pages(A, s, 1, FOLL_WRITE)",
+      "A: B = fork()",
+      ...steps,
+      tail,
+    ].join("\n"),
+  );
+
 describe("fuzz: the front end and the runner never throw and never hang", () => {
   it("mutated DESIGN.md and fixture scenarios", () => {
     ran = 0;
@@ -299,6 +381,22 @@ describe("fuzz: the front end and the runner never throw and never hang", () => 
       }),
       { numRuns: 800 },
     );
+  });
+  it("generated pin-heavy scenarios: the hazard detectors never throw, and find the same for the same seed", () => {
+    let withHazards = 0;
+    fc.assert(
+      fc.property(pinScenario, fc.boolean(), (t, twice) => {
+        const c = compile(t);
+        expect(c.diagnostics.map((d) => `${d.code} ${d.message}`)).toEqual([]);
+        const r = run(c, LIMITS);
+        expect(r.diagnostics.filter((d) => d.code === "PL599").map((d) => d.message)).toEqual([]);
+        if (r.hazards.length) withHazards++;
+        if (twice) expect(JSON.stringify(run(c, LIMITS).hazards)).toBe(JSON.stringify(r.hazards));
+      }),
+      { numRuns: 400 },
+    );
+    // the generator must reach the detectors
+    expect(withHazards).toBeGreaterThan(50);
   });
   it("random token soup", () => {
     fc.assert(

@@ -204,6 +204,9 @@ function io_sqe_buffer_register(
     pages: nr,
     bvecs: bvecs.length,
     acct,
+    // whose counters the charge went to (ctx->mm_account, ctx->user), for accounting observers
+    mm: ring.mmAccount.id,
+    uid: ring.user ? ring.user.uid : -1,
   });
   return { ubuf: base, len, rec: rec!, bvecs, acctPages: acct };
 }

@@ -73,6 +73,7 @@ export function ib_umem_get(
     pid: task.pid,
     pin: rec!.id,
     pages: npages,
+    mm: mm.id,
   });
   return { rec: rec!, task, npages };
 }

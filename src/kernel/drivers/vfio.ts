@@ -112,6 +112,7 @@ export function vfio_iommu_map_dma(
     pin: rec!.id,
     iova,
     pages: nr,
+    mm: mm.id,
   });
   return 0;
 }

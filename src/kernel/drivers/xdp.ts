@@ -43,6 +43,13 @@ export function xdp_umem_reg(k: Kernel, task: Task, addr: number, size: number):
     if (accounted) k.user(task.uid).locked_vm -= npgs;
     return ret < 0 ? ret : -ENOMEM;
   }
+  k.trace.emit("xdp_umem_reg", "net/xdp/xdp_umem.c: xdp_umem_reg()", {
+    pid: task.pid,
+    pin: rec!.id,
+    pages: npgs,
+    uid: task.uid,
+    accounted,
+  });
   return { rec: rec!, task, npgs, accounted };
 }
 
