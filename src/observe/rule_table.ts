@@ -416,6 +416,16 @@ export const RULE_TABLE: readonly KernelRule[] = [
     events: [],
   },
   {
+    fn: "bio_iov_iter_get_pages",
+    file: "fs/iomap/direct-io.c",
+    summary:
+      "bio_iov_iter_get_pages() → iov_iter_extract_pages(): pin every page of the user buffer for the I/O (FOLL_WRITE when the device writes into it), or -errno with nothing left pinned.",
+    model: "src/kernel/drivers/direct_io.ts",
+    errnos: ["EFAULT"],
+    spec: [],
+    events: [],
+  },
+  {
     fn: "block_dio_read_blocks",
     file: "fs/ext4/inode.c",
     summary:
@@ -2820,7 +2830,7 @@ export const RULE_TABLE: readonly KernelRule[] = [
     file: "fs/iomap/direct-io.c",
     summary: "iomap_dio_rw() for a write: pin the source buffer read-only, write the blocks, unpin.",
     model: "src/kernel/drivers/direct_io.ts",
-    errnos: ["EFAULT", "EINVAL"],
+    errnos: ["EINVAL"],
     spec: [],
     events: [],
   },

@@ -19,6 +19,7 @@ import type { Kernel } from "../kernel.js";
 import type { Task } from "../kernel/task.js";
 import { user_access } from "../mm/user_access.js";
 import { driver_gup, driver_release } from "./pin_user.js";
+import type { PinRecord } from "./pin_table.js";
 
 /** The logical block size O_DIRECT offsets, lengths and buffers must be aligned to. */
 export const DIO_ALIGN = 512;
@@ -72,12 +73,16 @@ export function write_from_user(
   else {
     const contents = copy_from_user(k, task, buf, len);
     if (typeof contents === "number") return contents;
+    // generic_perform_write(): bytes written before the first error, or the error
     ret = 0;
-    for (let i = 0; i < contents.length && ret >= 0; i++) {
+    for (let i = 0; i < contents.length; i++) {
       const chunk = Math.min(PAGE_SIZE, len - i * PAGE_SIZE);
       const r = vfs_write(k, f, at + i * PAGE_SIZE, chunk, contents[i]);
-      if (r < 0) ret = ret ? ret : r;
-      else ret += r;
+      if (r < 0) {
+        if (!ret) ret = r;
+        break;
+      }
+      ret += r;
     }
   }
   if (ret > 0 && pos === null) f.pos += ret;
@@ -109,10 +114,18 @@ export function read_to_user(
   return ret;
 }
 
-/** iomap_dio_rw() for a write: pin the source buffer read-only, write the blocks, unpin. */
-function dio_write(k: Kernel, task: Task, f: FsFile, buf: number, len: number, pos: number): number {
-  if (pos % DIO_ALIGN || len % DIO_ALIGN || buf % DIO_ALIGN) return -EINVAL;
-  if (!len) return 0;
+/**
+ * bio_iov_iter_get_pages() → iov_iter_extract_pages(): pin every page of the
+ * user buffer for the I/O (FOLL_WRITE when the device writes into it), or
+ * -errno with nothing left pinned.
+ */
+function pin_io_buffer(
+  k: Kernel,
+  task: Task,
+  buf: number,
+  len: number,
+  devWrites: boolean,
+): PinRecord | number {
   const nr = Math.ceil((buf + len) / PAGE_SIZE) - Math.floor(buf / PAGE_SIZE);
   const { ret, rec } = driver_gup(k, {
     owner: "O_DIRECT",
@@ -121,15 +134,22 @@ function dio_write(k: Kernel, task: Task, f: FsFile, buf: number, len: number, p
     target: task,
     start: Math.floor(buf / PAGE_SIZE) * PAGE_SIZE,
     nrPages: nr,
-    flags: 0,
+    flags: devWrites ? FOLL_WRITE : 0,
   });
-  if (ret !== nr) {
-    if (rec) driver_release(k, rec);
-    return ret < 0 ? ret : -EFAULT;
-  }
-  const contents = Array.from(rec!.pages, (p) => k.memmap.content(p));
-  const r = dio_write_blocks(k, f.inode!, Math.floor(pos / PAGE_SIZE), nr, contents, pos + len);
-  driver_release(k, rec!);
+  if (ret === nr) return rec!;
+  if (rec) driver_release(k, rec);
+  return ret < 0 ? ret : -EFAULT;
+}
+
+/** iomap_dio_rw() for a write: pin the source buffer read-only, write the blocks, unpin. */
+function dio_write(k: Kernel, task: Task, f: FsFile, buf: number, len: number, pos: number): number {
+  if (pos % DIO_ALIGN || len % DIO_ALIGN || buf % DIO_ALIGN) return -EINVAL;
+  if (!len) return 0;
+  const rec = pin_io_buffer(k, task, buf, len, false);
+  if (typeof rec === "number") return rec;
+  const contents = Array.from(rec.pages, (p) => k.memmap.content(p));
+  const r = dio_write_blocks(k, f.inode!, Math.floor(pos / PAGE_SIZE), rec.pages.length, contents, pos + len);
+  driver_release(k, rec);
   return r < 0 ? r : len;
 }
 
@@ -139,27 +159,15 @@ function dio_read(k: Kernel, task: Task, f: FsFile, buf: number, len: number, po
   const size = f.inode!.i_size;
   if (pos >= size || !len) return 0;
   len = Math.min(len, Math.ceil((size - pos) / DIO_ALIGN) * DIO_ALIGN);
-  const nr = Math.ceil((buf + len) / PAGE_SIZE) - Math.floor(buf / PAGE_SIZE);
-  const { ret, rec } = driver_gup(k, {
-    owner: "O_DIRECT",
-    api: "pin_user_pages_fast",
-    caller: task,
-    target: task,
-    start: Math.floor(buf / PAGE_SIZE) * PAGE_SIZE,
-    nrPages: nr,
-    flags: FOLL_WRITE,
-  });
-  if (ret !== nr) {
-    if (rec) driver_release(k, rec);
-    return ret < 0 ? ret : -EFAULT;
-  }
-  const contents = dio_read_blocks(k, f.inode!, Math.floor(pos / PAGE_SIZE), nr);
+  const rec = pin_io_buffer(k, task, buf, len, true);
+  if (typeof rec === "number") return rec;
+  const contents = dio_read_blocks(k, f.inode!, Math.floor(pos / PAGE_SIZE), rec.pages.length);
   if (typeof contents === "number") {
-    driver_release(k, rec!);
+    driver_release(k, rec);
     return contents;
   }
-  for (let i = 0; i < nr; i++) k.memmap.setContent(rec!.pages[i], contents[i] ?? 0);
+  for (let i = 0; i < rec.pages.length; i++) k.memmap.setContent(rec.pages[i], contents[i] ?? 0);
   // bio_release_pages(bio, mark_dirty): the device wrote into the user pages
-  driver_release(k, rec!, true);
+  driver_release(k, rec, true);
   return len;
 }
