@@ -5,21 +5,22 @@
  * 0 good, 1 a scenario failed, 2 bad input.
  */
 import { PinlabError } from "../kernel/errors.js";
+import { closest, run, type ScenarioResult, toJson } from "../scenario/index.js";
 import {
-  type CheckedScenario,
-  closest,
-  compile,
-  compileJson,
-  run,
-  type RunOptions,
-  type ScenarioResult,
-  toJson,
-} from "../scenario/index.js";
+  bar,
+  intFlag,
+  load,
+  parseArgs,
+  runOptions,
+  scenarioFiles,
+  stableJson,
+  UsageError,
+} from "./common.js";
 import { runDemo } from "./demo.js";
 import { explain } from "./explain.js";
-import { CHECK_HELP, DEMO_HELP, EXPLAIN_HELP, RUN_HELP, TEST_HELP, USAGE } from "./help.js";
+import { CHECK_HELP, DEMO_HELP, EXPLAIN_HELP, ORACLE_HELP, RUN_HELP, TEST_HELP, USAGE } from "./help.js";
+import { cmdOracle } from "./oracle_cmd.js";
 import { ktap, type KtapCase } from "./ktap.js";
-import { progress } from "./progress.js";
 import { formatDiagnostics, formatResult } from "./report.js";
 import { traceJson } from "./trace.js";
 
@@ -45,104 +46,8 @@ const HELPS: Record<string, string> = {
   test: TEST_HELP,
   explain: EXPLAIN_HELP,
   demo: DEMO_HELP,
+  oracle: ORACLE_HELP,
 };
-
-/** The progress bar of a run of `total` files (drawn only on a terminal, never in CI or --json). */
-function bar(io: CliIo, total: number, json: boolean) {
-  return progress({ write: (s) => io.stderr(s), isTTY: io.stderrIsTTY === true, ci: !!io.env?.CI }, total, {
-    json,
-  });
-}
-
-class UsageError extends Error {}
-
-interface Parsed {
-  files: string[];
-  flags: Map<string, string | true>;
-}
-
-/** `--name value`, `--name=value`, boolean `--name`; the rest are files. */
-function parseArgs(argv: string[], valued: readonly string[], bools: readonly string[]): Parsed {
-  const files: string[] = [];
-  const flags = new Map<string, string | true>();
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === "--") {
-      files.push(...argv.slice(i + 1));
-      break;
-    }
-    if (a.startsWith("--")) {
-      const eq = a.indexOf("=");
-      const name = eq >= 0 ? a.slice(2, eq) : a.slice(2);
-      if (bools.includes(name) && eq < 0) flags.set(name, true);
-      else if (valued.includes(name)) {
-        const v = eq >= 0 ? a.slice(eq + 1) : argv[++i];
-        if (v === undefined) throw new UsageError(`--${name} needs a value`);
-        flags.set(name, v);
-      } else throw new UsageError(`unknown option ${a}`);
-    } else if (a === "-h") flags.set("help", true);
-    else files.push(a);
-  }
-  return { files, flags };
-}
-
-function intFlag(p: Parsed, name: string): number | undefined {
-  const v = p.flags.get(name);
-  if (v === undefined) return undefined;
-  if (v === true || !/^[0-9]+$/.test(v) || !Number.isSafeInteger(Number(v)))
-    throw new UsageError(`--${name} takes a whole number, not '${String(v)}'`);
-  return Number(v);
-}
-
-function runOptions(p: Parsed): RunOptions {
-  const o: RunOptions = {};
-  const seed = intFlag(p, "seed");
-  if (seed !== undefined) o.seed = seed;
-  const pages = intFlag(p, "max-pages");
-  if (pages !== undefined) o.maxPagesPerStep = pages;
-  const steps = intFlag(p, "max-steps");
-  if (steps !== undefined) o.maxSteps = steps;
-  return o;
-}
-
-interface Loaded {
-  file: string;
-  source?: string;
-  checked: CheckedScenario | null;
-  /** the file could not be read or its JSON not parsed */
-  readError?: string;
-}
-
-function load(io: CliIo, file: string): Loaded {
-  let text: string;
-  try {
-    text = io.readFile(file);
-  } catch (e) {
-    return {
-      file,
-      checked: null,
-      readError: `cannot read ${file}: ${e instanceof Error ? e.message : String(e)}`,
-    };
-  }
-  if (file.endsWith(".json")) {
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch (e) {
-      return {
-        file,
-        checked: null,
-        readError: `${file}: not JSON: ${e instanceof Error ? e.message : String(e)}`,
-      };
-    }
-    return { file, checked: compileJson(value) };
-  }
-  return { file, source: text, checked: compile(text) };
-}
-
-function stableJson(v: unknown): string {
-  return JSON.stringify(v, null, 2) + "\n";
-}
 
 // --- commands ---------------------------------------------------------------------------
 
@@ -236,17 +141,7 @@ function cmdTest(argv: string[], io: CliIo): number {
   if (p.flags.has("help")) return help(io, "test");
   if (p.files.length === 0) throw new UsageError("test needs a DIR (or FILEs)");
   const opts = runOptions(p);
-  const files: string[] = [];
-  for (const f of p.files) {
-    if (io.isDirectory(f))
-      files.push(
-        ...io
-          .walk(f)
-          .filter((x) => x.endsWith(".pin"))
-          .sort(),
-      );
-    else files.push(f);
-  }
+  const files = scenarioFiles(io, p.files);
   let status = 0;
   const cases: KtapCase[] = [];
   const progressBar = bar(io, files.length, false);
@@ -332,6 +227,8 @@ export function cli(argv: string[], io: CliIo): number {
         return cmdTest(rest, io);
       case "explain":
         return cmdExplain(rest, io);
+      case "oracle":
+        throw new UsageError("oracle runs asynchronously: call cliMain()");
       case "demo":
         if (rest.includes("--help") || rest.includes("-h")) return help(io, "demo");
         io.stdout(runDemo());
@@ -340,16 +237,33 @@ export function cli(argv: string[], io: CliIo): number {
     const guess = closest(cmd, [...Object.keys(HELPS), "help"]);
     throw new UsageError(`unknown command '${cmd}'${guess.length ? `; did you mean '${guess[0]}'?` : ""}`);
   } catch (e) {
-    if (e instanceof UsageError) {
-      io.stderr(`pinlab: ${e.message}\n\n${cmd && HELPS[cmd] ? HELPS[cmd] : USAGE}`);
-      return 2;
-    }
-    if (e instanceof PinlabError) {
-      io.stderr(`pinlab: ${e.message}\n`);
-      return 2;
-    }
-    const msg = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
-    io.stderr(`pinlab: internal error: ${msg}\nplease report it with the command line and the scenario\n`);
-    return 70;
+    return failure(e, cmd, io);
+  }
+}
+
+/** The exit status and message of an error escaping a command. */
+function failure(e: unknown, cmd: string | undefined, io: CliIo): number {
+  if (e instanceof UsageError) {
+    io.stderr(`pinlab: ${e.message}\n\n${cmd && HELPS[cmd] ? HELPS[cmd] : USAGE}`);
+    return 2;
+  }
+  if (e instanceof PinlabError) {
+    io.stderr(`pinlab: ${e.message}\n`);
+    return 2;
+  }
+  const msg = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+  io.stderr(`pinlab: internal error: ${msg}\nplease report it with the command line and the scenario\n`);
+  return 70;
+}
+
+/** The whole command line, including the asynchronous `oracle`. Never throws. */
+export async function cliMain(argv: string[], io: CliIo): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (cmd !== "oracle") return cli(argv, io);
+  if (rest.includes("--help") || rest.includes("-h")) return help(io, "oracle");
+  try {
+    return await cmdOracle(rest, io);
+  } catch (e) {
+    return failure(e, cmd, io);
   }
 }

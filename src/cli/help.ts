@@ -8,12 +8,13 @@ Usage:
   pinlab check FILE…     parse and check scenarios without running them
   pinlab explain WHAT…   what the model says about an errno, spec rule, kernel function, event or hazard
   pinlab demo            run the showcase scenarios and tell their stories
+  pinlab oracle DIR…     run scenarios on the model and on this machine's Linux, compare step by step
   pinlab help COMMAND    help on a command (also: pinlab COMMAND --help)
 
 Exit status: 0 all good, 1 a scenario failed (an expectation, an assert, a
 call the model cannot run yet; for test also a hazard it does not assert),
 2 bad input (unreadable file, syntax or check errors, bad options, nothing
-to explain).
+to explain), 3 the oracle is unavailable on this machine.
 
 Examples:
   npx pinlab demo
@@ -22,6 +23,7 @@ Examples:
   npx pinlab test examples
   npx pinlab check --json my.pin > my.json
   npx pinlab explain EFAULT
+  sudo npx pinlab oracle test/oracle/corpus
 `;
 
 export const RUN_HELP = `pinlab run — run scenarios on the model
@@ -137,4 +139,42 @@ the verdict. \`pinlab run --events all FILE\` shows the kernel events too.
 Examples:
   pinlab demo
   pinlab demo | less
+`;
+
+export const ORACLE_HELP = `pinlab oracle — compare the model with this machine's Linux kernel
+
+Usage:
+  pinlab oracle [options] DIR|FILE…
+
+Runs each scenario (every *.pin under a DIR) twice: on the model, and as real
+system calls in real processes on the running kernel (native/pinlab-runner,
+built by npm install; Linux and root needed). Compares step by step: each
+call's return value or errno, the content words read, and every observer of
+an assert the kernel exposes (pagemap, kpageflags, kpagecount, status).
+Where the kernel is nondeterministic (addresses, pids, pfns, ksmd's timing)
+the model allows a set of outcomes; the note printed with a step says why.
+
+Prints per scenario: "agree", the first divergence ("DIVERGE FILE:LINE" with
+both sides' evidence), "not portable" (it uses a kernel-side actor such as
+vfio or cma_alloc, or a machine the live kernel cannot be set to: not a
+failure), "unavailable" (the live machine cannot provide what it needs, e.g.
+huge pages), or "FAULT" (the run hung, crashed or passed its memory bound).
+Everything a run made — processes, files, mounts, io_uring buffers, hugetlb
+pool and sysctl changes — is undone when it ends, even when it is killed.
+
+Exit status: 0 every portable scenario agrees, 1 a divergence, fault or
+residue, 2 bad input, 3 the oracle is unavailable here ("oracle
+unavailable: <reason>": not Linux, not root, no C compiler).
+
+Options:
+  --json            one JSON document: every scenario's comparison
+  --verbose         every step with both sides' values, not only the first divergence
+  --seed N          the model's seed
+  --as-limit-mb N   the memory bound (RLIMIT_AS) of the runner's processes (default 8192)
+  --max-pages N     the model's bound on pages per step
+  --max-steps N     the model's bound on statements per run
+
+Examples:
+  sudo npx pinlab oracle test/oracle/corpus
+  sudo npx pinlab oracle --verbose examples/fork_io_uring.pin
 `;

@@ -3,7 +3,7 @@
  * The `pinlab` command: Node's argv and streams around cli.ts. Reads files
  * and prints; all modelling is in src/kernel, the language in src/scenario.
  */
-import { cli } from "./cli.js";
+import { cliMain } from "./cli.js";
 import { nodeIo } from "./node_io.js";
 
 // `pinlab run … | head` closes the pipe early: stop quietly, no stack trace
@@ -12,4 +12,4 @@ process.stdout.on("error", (e: NodeJS.ErrnoException) => {
   throw e;
 });
 
-process.exitCode = cli(process.argv.slice(2), nodeIo);
+process.exitCode = await cliMain(process.argv.slice(2), nodeIo);

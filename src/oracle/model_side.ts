@@ -1,0 +1,188 @@
+/**
+ * The model's side of a differential run: the scenario runs on the model as
+ * `pinlab run` runs it, and at every assert the oracle also records what
+ * each observer of the assert reads on the model — the value itself and the
+ * projection the kernel can be compared with (./observe.ts).
+ *
+ * The observations are taken by a probe installed like a hazard detector
+ * (it is called at the end of every step with the machine, and never
+ * reports anything). The probe needs the binding values of the steps before
+ * the assert; the model is deterministic (same scenario and seed, byte for
+ * byte the same run), so a first run provides them and the second run, with
+ * the probe, is the one reported. The two runs are checked to agree.
+ */
+import { PinlabError } from "../kernel/errors.js";
+import { EFAULT } from "../kernel/include/errno.js";
+import type { Machine } from "../kernel/machine.js";
+import { page_mapcount } from "../kernel/mm/rmap.js";
+import { DETECTORS } from "../observe/detectors.js";
+import type { DetectorFactory, HazardDetector } from "../observe/hazard.js";
+import type { Call } from "../scenario/ast.js";
+import type { CheckedScenario } from "../scenario/checker.js";
+import { isObserverName, OBSERVERS } from "../scenario/calls.js";
+import { OBSERVER_IMPLS } from "../scenario/entry_points.js";
+import { printExpr } from "../scenario/print.js";
+import { run, type RunOptions, type ScenarioResult, type StepResult } from "../scenario/runner.js";
+import type { Value } from "../scenario/value.js";
+import { OBSERVER_COMPARISON } from "./observe.js";
+import { evalExpr, observerCalls, runnables, type Scope, type SideValue } from "./scenario_walk.js";
+
+/** What one observer call of an assert read on the model. */
+export interface ModelObservation {
+  /** the observer call's node */
+  node: number;
+  text: string;
+  /** the model's observer, as the assert saw it */
+  value: SideValue;
+  /** what is compared with the kernel (differs from value for exclusive, mapcount, movable) */
+  compared: SideValue;
+}
+
+export interface ModelRun {
+  result: ScenarioResult;
+  /** step number → the observations of that assert */
+  observations: Map<number, ModelObservation[]>;
+}
+
+function toSide(v: Value): SideValue {
+  switch (v.kind) {
+    case "int":
+      return { kind: "int", n: v.n };
+    case "bool":
+      return { kind: "bool", b: v.b };
+    case "sym":
+      return { kind: "sym", name: v.name };
+    case "none":
+      return { kind: "none" };
+  }
+}
+
+/** The binding values (by name) the steps before `step` left, from a run's results. */
+function bindingsBefore(c: CheckedScenario, steps: readonly StepResult[], step: number): Map<string, number> {
+  const out = new Map<string, number>();
+  const stmts = runnables(c);
+  for (let i = 0; i < step - 1 && i < steps.length; i++) {
+    const s = stmts[i];
+    const r = steps[i];
+    if (s?.kind !== "step" || !s.binding || r?.result?.kind !== "int") continue;
+    out.set(s.binding.name, r.result.n);
+  }
+  return out;
+}
+
+function pidOf(m: Machine, name: string): number | undefined {
+  for (const t of m.k.tasks.values()) if (t.name === name) return t.pid;
+  return undefined;
+}
+
+/** Evaluate one observer call on the model, with its projection for the comparison. */
+export function observeModel(c: CheckedScenario, m: Machine, call: Call, scope: Scope): ModelObservation {
+  const name = call.callee.name;
+  const text = printExpr(call);
+  if (!isObserverName(name))
+    return { node: call.id, text, value: unknown("not an observer"), compared: unknown("not an observer") };
+  const spec = OBSERVERS[name];
+  const args: unknown[] = [];
+  for (let i = 0; i < call.args.length; i++) {
+    const a = call.args[i];
+    const kind = spec.args[i]?.kind;
+    if (kind === "process") {
+      const pid = a.kind === "name" ? scope.process(a.name) : undefined;
+      if (pid === undefined)
+        return { node: call.id, text, value: unknown("no such process"), compared: unknown("") };
+      args.push(pid);
+    } else if (kind === "handle") {
+      // handles (pinned(), referenced()) are model-only observations: not evaluated here
+      return { node: call.id, text, value: unknown("a handle"), compared: unknown("model-only") };
+    } else {
+      const v = evalExpr(c, a, scope);
+      if (v.kind !== "int") return { node: call.id, text, value: v, compared: v };
+      args.push(v.n);
+    }
+  }
+  let value: SideValue;
+  try {
+    value = toSide((OBSERVER_IMPLS[name] as (m: Machine, ...a: unknown[]) => Value)(m, ...args));
+  } catch (e) {
+    value = unknown(e instanceof Error ? e.message : String(e));
+  }
+  let compared = value;
+  const how = OBSERVER_COMPARISON[name].how;
+  if (how === "exclusive" || how === "mapcount" || how === "movable") {
+    const pid = args[0] as number;
+    const addr = args[1] as number;
+    const pfn = m.translate(pid, addr);
+    if (how === "movable")
+      compared = { kind: "bool", b: pfn >= 0 && m.page(pfn).zone.toUpperCase() === "MOVABLE" };
+    else if (pfn < 0)
+      compared = how === "exclusive" ? { kind: "bool", b: false } : { kind: "int", n: -EFAULT };
+    else {
+      // the page's precise mapcount, as /proc/kpagecount and pagemap bit 56 see it
+      // (CONFIG_PAGE_MAPCOUNT: folio_precise_page_mapcount())
+      const precise = page_mapcount(m.k, pfn);
+      compared = how === "exclusive" ? { kind: "bool", b: precise === 1 } : { kind: "int", n: precise };
+    }
+  }
+  return { node: call.id, text, value, compared };
+}
+
+function unknown(why: string): SideValue {
+  return { kind: "unknown", why };
+}
+
+/** The observer probe: records every assert's observer values at the end of that step. */
+function probe(
+  c: CheckedScenario,
+  first: ScenarioResult,
+  sink: Map<number, ModelObservation[]>,
+): DetectorFactory {
+  const stmts = runnables(c);
+  return (): HazardDetector => ({
+    // A probe, not a hazard detector: it watches no event and never reports. The interface
+    // requires a hazard name; "warn" has a detector already, so the list of hazards is unchanged.
+    hazard: "warn",
+    watches: [],
+    onEvent: () => {},
+    onStepEnd: (ctx) => {
+      const n = ctx.step.step;
+      const s = stmts[n - 1];
+      if (s?.kind !== "assert") return;
+      const m = ctx.machine;
+      const bound = bindingsBefore(c, first.steps, n);
+      const scope: Scope = {
+        binding: (name) => bound.get(name),
+        process: (name) => pidOf(m, name),
+      };
+      sink.set(
+        n,
+        observerCalls(s.cond).map((call) => observeModel(c, m, call, scope)),
+      );
+    },
+  });
+}
+
+/** The comparable part of a step result (what two deterministic runs must share). */
+function fingerprint(r: ScenarioResult): string {
+  return JSON.stringify(
+    r.steps.map((s) => [
+      s.status,
+      s.result ?? null,
+      s.expect ?? null,
+      s.assert ?? null,
+      s.error?.message ?? null,
+    ]),
+  );
+}
+
+/** Run the scenario on the model, recording every assert's observations. */
+export function runModel(c: CheckedScenario, opts: RunOptions = {}): ModelRun {
+  const first = run(c, opts);
+  const observations = new Map<number, ModelObservation[]>();
+  const detectors = [...(opts.detectors ?? DETECTORS), probe(c, first, observations)];
+  const result = run(c, { ...opts, detectors });
+  if (fingerprint(first) !== fingerprint(result))
+    throw new PinlabError(
+      "oracle: two runs of the same scenario on the model differ; the model must be deterministic for a seed",
+    );
+  return { result, observations };
+}
