@@ -67,6 +67,10 @@ import { memfd_pin_folios } from "./mm/gup_memfd.js";
 import { compact_node, type CompactResult } from "./mm/compaction.js";
 import { reclaim_all, type ReclaimResult } from "./mm/vmscan.js";
 import { FsFile } from "./fs/open.js";
+import { block_read_backing, is_blockfs_type } from "./fs/blockfs.js";
+import { inode_by_id } from "./fs/inode.js";
+import { i_size_pages, page_cache_lookup } from "./mm/filemap.js";
+import { NIL } from "./mm/memmap.js";
 import { ptrace_may_access } from "./drivers/process_vm.js";
 import { writeback_inode } from "./mm/page_writeback.js";
 import { folio_maybe_dma_pinned, folio_pincount, folio_mapcount } from "./mm/folio.js";
@@ -564,11 +568,21 @@ export class Machine {
   /** The content a process would see at addr, without faulting (unmapped anon reads as 0). */
   peek(pid: number, addr: number): number {
     const pfn = this.translate(pid, addr);
-    if (pfn < 0) {
-      const t = this.task(pid);
-      return t.mm?.vma_lookup(addr) ? 0 : -EFAULT;
-    }
-    return this.k.memmap.content(pfn);
+    if (pfn >= 0) return this.k.memmap.content(pfn);
+    const vma = this.task(pid).mm?.vma_lookup(addr);
+    if (!vma) return -EFAULT;
+    // Not mapped: what a read would see once it faulted the page in (the observer changes
+    // nothing). Anonymous memory reads zeroes; a file page comes from the page cache, or
+    // from the disk (a hole or shmem: zeroes); beyond EOF the fault is SIGBUS
+    // (mm/filemap.c: filemap_fault() → VM_FAULT_SIGBUS).
+    if (!vma.vm_file || vma.isHugetlb()) return 0;
+    const inode = inode_by_id(this.k, vma.vm_file.inodeId);
+    if (!inode) return 0;
+    const index = vma.pgoffOf(addr);
+    if (index >= i_size_pages(inode)) return -EFAULT;
+    const folio = page_cache_lookup(inode.mapping, index);
+    if (folio !== NIL) return this.k.memmap.content(folio + (index - this.k.memmap.index(folio)));
+    return is_blockfs_type(inode.sb.type) ? block_read_backing(inode, index) : 0;
   }
 
   /** Is the PTE/PMD mapping addr writable? (pagemap-style observation) */
