@@ -3332,6 +3332,15 @@ export const RULE_TABLE: readonly KernelRule[] = [
     events: [],
   },
   {
+    fn: "mmap_region_done",
+    file: "mm/mmap.c",
+    summary: "The end of __mmap_region() and do_mmap() for [start, start+len) now mapped by vma.",
+    model: "src/kernel/mm/mmap.ts",
+    errnos: [],
+    spec: [],
+    events: ["mmap"],
+  },
+  {
     fn: "move_one",
     file: "mm/userfaultfd.c",
     summary: "",
@@ -4653,6 +4662,16 @@ export const RULE_TABLE: readonly KernelRule[] = [
     file: "include/linux/mm_types.h",
     summary: "the VMA containing addr, or null.",
     model: "src/kernel/mm/mm_types.ts",
+    errnos: [],
+    spec: [],
+    events: [],
+  },
+  {
+    fn: "vma_merge_new_anon",
+    file: "mm/vma.c",
+    summary:
+      "mm/vma.c: vma_merge_new_range(): a new private anonymous range adjacent to an anonymous VMA with the same flags (is_mergeable_vma(): only VM_SOFTDIRTY may differ, which the model does not have) and a contiguous …",
+    model: "src/kernel/mm/mmap.ts",
     errnos: [],
     spec: [],
     events: [],

@@ -14,6 +14,8 @@ import {
   PROT_NONE,
   PROT_READ,
   PROT_WRITE,
+  O_CREAT,
+  O_RDWR,
 } from "../../src/kernel/include/mman.js";
 import { Machine } from "../../src/kernel/machine.js";
 import { PinlabError } from "../../src/kernel/errors.js";
@@ -65,6 +67,65 @@ describe("mmap()", () => {
     const a = m.mmap(A, 0, K4, PROT_NONE, ANON, -1, 0);
     expect(m.load(A, a)).toBe(-EFAULT);
     void MAP_SHARED;
+  });
+});
+
+describe("VMA merging (mm/vma.c: vma_merge_new_range())", () => {
+  it("a new private anonymous range next to a compatible VMA extends it and shares its anon_vma", () => {
+    const { m, A } = boot();
+    const a = m.mmap(A, 0, K4, RW, ANON, -1, 0);
+    m.store(A, a, 1); // anon_vma_prepare() for the first VMA
+    const b = m.mmap(A, 0, K4, RW, ANON, -1, 0); // top-down: right below a
+    expect(b).toBe(a - K4);
+    const mm = m.task(A).mm!;
+    expect(mm.vmas.filter((v) => v.vm_start <= a && v.vm_end > b)).toHaveLength(1);
+    expect(mm.vma_lookup(b)).toBe(mm.vma_lookup(a));
+    // a read of b maps the zero page; the VMA has an anon_vma, so fork copies that PTE
+    // (mm/memory.c: vma_needs_copy()) and the child maps the zero page at once
+    expect(m.load(A, b)).toBe(0);
+    const B = m.fork(A, "B");
+    expect(m.translate(B, b)).toBe(m.translate(A, b));
+  });
+  it("different flags do not merge: a read-only range stays its own VMA", () => {
+    const { m, A } = boot();
+    const a = m.mmap(A, 0, K4, RW, ANON, -1, 0);
+    const b = m.mmap(A, 0, K4, PROT_READ, ANON, -1, 0);
+    expect(b).toBe(a - K4);
+    const mm = m.task(A).mm!;
+    expect(mm.vma_lookup(b)).not.toBe(mm.vma_lookup(a));
+  });
+  it("without an anon_vma the zero-page PTEs are not copied at fork: the child faults later", () => {
+    const { m, A } = boot();
+    const a = m.mmap(A, 0, K4, RW, ANON, -1, 0);
+    expect(m.load(A, a)).toBe(0);
+    const B = m.fork(A, "B");
+    expect(m.translate(B, a)).toBeLessThan(0);
+  });
+});
+
+describe("the load() observer: what a read would see, changing nothing", () => {
+  it("an unpopulated shared file page reads the page cache, an unpopulated anon page zeroes", () => {
+    const { m, A } = boot();
+    m.mount("ext4", "/d");
+    const fd = m.open(A, "/d/f", O_RDWR | O_CREAT);
+    m.ftruncate(A, fd, 2 * K4);
+    const a = m.mmap(A, 0, 2 * K4, RW, MAP_SHARED, fd, 0);
+    m.memset(A, a, 0x11, 2 * K4);
+    // the child of a fork does not copy shared file PTEs (vma_needs_copy()): unpopulated there
+    const B = m.fork(A, "B");
+    expect(m.translate(B, a)).toBeLessThan(0);
+    expect(m.peek(B, a)).toBe(0x11); // filemap_fault() would map the cached page
+    expect(m.translate(B, a)).toBeLessThan(0); // and the observer did not fault it in
+    const anon = m.mmap(A, 0, K4, RW, ANON, -1, 0);
+    expect(m.peek(A, anon)).toBe(0);
+  });
+  it("beyond EOF a file mapping's page would SIGBUS: -EFAULT", () => {
+    const { m, A } = boot();
+    m.mount("ext4", "/d");
+    const fd = m.open(A, "/d/f", O_RDWR | O_CREAT);
+    m.ftruncate(A, fd, K4);
+    const a = m.mmap(A, 0, 2 * K4, RW, MAP_SHARED, fd, 0);
+    expect(m.peek(A, a + K4)).toBe(-EFAULT);
   });
 });
 

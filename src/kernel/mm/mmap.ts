@@ -282,6 +282,10 @@ export function do_mmap(
     vmFlags |= VM_ACCOUNT;
   }
   if (flags & MAP.MAP_FIXED) do_munmap(k, mm, start, alen);
+  if (!file && !(vmFlags & VM_SHARED) && !hugeSize) {
+    const merged = vma_merge_new_anon(mm, start, start + alen, vmFlags);
+    if (merged) return mmap_region_done(k, mm, merged, start, alen, flags);
+  }
   // MAP_SHARED|MAP_ANONYMOUS is shmem at offset 0; private anonymous memory is indexed by address
   const vmPgoff = file ? pgoff : vmFlags & VM_SHARED ? 0 : start / PAGE_SIZE;
   const vma = new VmArea(mm, start, start + alen, vmFlags, vmPgoff, null, null);
@@ -310,15 +314,72 @@ export function do_mmap(
     return r === -ENODEV ? -ENODEV : r;
   }
   mm.insertVma(vma);
-  mm.total_vm += vma.pages();
+  return mmap_region_done(k, mm, vma, start, alen, flags);
+}
+
+/** The end of __mmap_region() and do_mmap() for [start, start+len) now mapped by vma. */
+function mmap_region_done(
+  k: Kernel,
+  mm: MmStruct,
+  vma: VmArea,
+  start: number,
+  len: number,
+  flags: number,
+): number {
+  mm.total_vm += len / PAGE_SIZE;
   // __mmap_region() accounts what ->mmap left in vm_flags (secretmem sets VM_LOCKED itself)
-  if (vma.vm_flags & VM_LOCKED) mm.locked_vm += vma.pages();
-  k.trace.emit("mmap", "mm/mmap.c: do_mmap()", { mm: mm.id, start, len: alen, vm_flags: vma.vm_flags });
+  if (vma.vm_flags & VM_LOCKED) mm.locked_vm += len / PAGE_SIZE;
+  k.trace.emit("mmap", "mm/mmap.c: do_mmap()", { mm: mm.id, start, len, vm_flags: vma.vm_flags });
   if (vma.vm_flags & VM_LOCKED || (flags & (MAP.MAP_POPULATE | MAP.MAP_NONBLOCK)) === MAP.MAP_POPULATE) {
     // mm_populate() ignores errors
-    populate_vma_page_range(k, vma, start, start + alen);
+    populate_vma_page_range(k, vma, start, start + len);
   }
   return start;
+}
+
+/**
+ * mm/vma.c: vma_merge_new_range(): a new private anonymous range adjacent to
+ * an anonymous VMA with the same flags (is_mergeable_vma(): only VM_SOFTDIRTY
+ * may differ, which the model does not have) and a contiguous vm_pgoff
+ * (can_vma_merge_before/after()) extends that VMA instead of making a new
+ * one — and shares its anon_vma, so the new range's zero-page PTEs are
+ * copied at fork like the rest (mm/memory.c: vma_needs_copy()). Prev and
+ * next are joined when their anon_vmas are compatible
+ * (is_mergeable_anon_vma(): the same, or one of them none).
+ */
+function vma_merge_new_anon(mm: MmStruct, start: number, end: number, vmFlags: number): VmArea | null {
+  const ok = (v: VmArea | undefined): v is VmArea =>
+    !!v &&
+    v.vm_file === null &&
+    v.vm_ops === null &&
+    v.vm_flags === vmFlags &&
+    v.vm_pgoff === v.vm_start / PAGE_SIZE;
+  const prev = mm.vmas.find((v) => v.vm_end === start);
+  const next = mm.vmas.find((v) => v.vm_start === end);
+  const canPrev = ok(prev);
+  const canNext = ok(next);
+  if (canPrev && canNext && (!prev.anon_vma || !next.anon_vma || prev.anon_vma === next.anon_vma)) {
+    // vma_expand() of prev over the new range and next; next's anon_vma links move to prev
+    prev.vm_end = next.vm_end;
+    if (!prev.anon_vma && next.anon_vma) {
+      prev.anon_vma = next.anon_vma;
+      prev.anonVmaChain = next.anonVmaChain;
+      for (const a of prev.anonVmaChain) a.vmas.add(prev);
+    }
+    for (const a of next.anonVmaChain) a.vmas.delete(next);
+    mm.removeVma(next);
+    return prev;
+  }
+  if (canPrev) {
+    prev.vm_end = end;
+    return prev;
+  }
+  if (canNext) {
+    next.vm_start = start;
+    next.vm_pgoff = start / PAGE_SIZE;
+    return next;
+  }
+  return null;
 }
 
 /** mm/mlock.c: mlock_future_ok() — RLIMIT_MEMLOCK unless CAP_IPC_LOCK. */
