@@ -47,10 +47,14 @@ export interface OracleRun {
   /** what had to be undone after the runner ended (empty when it cleaned up itself) */
   residue: string[];
   kernel?: string;
+  /** the run directory of the kernel side (removed when the run ends) */
+  rundir?: string;
 }
 
 export interface OracleOptions extends RunOptions {
   runner?: NativeRunnerOptions;
+  /** each kernel step's deadline in ms (default: the runner's, 10 s); a step past it is a hang */
+  stepTimeoutMs?: number;
   /** called after each kernel step (tests use it to kill the runner mid-scenario) */
   afterKernelStep?: (step: number, runner: NativeRunner) => void | Promise<void>;
 }
@@ -93,9 +97,10 @@ export async function oracleRun(c: CheckedScenario, opts: OracleOptions = {}): P
     notes: port.notes,
     residue: [],
     kernel: runner.hello.kernel,
+    rundir: runner.rundir,
   };
   try {
-    const ks = new KernelSide(runner, c);
+    const ks = new KernelSide(runner, c, opts.stepTimeoutMs);
     const unavailable = await ks.setup(port.setup);
     if (unavailable) {
       out.status = "unavailable";

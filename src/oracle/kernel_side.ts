@@ -86,6 +86,8 @@ export class KernelSide {
   constructor(
     private readonly r: NativeRunner,
     private readonly c: CheckedScenario,
+    /** each step's deadline, unless the step sets its own (the runner's default: 10 s) */
+    private readonly stepTimeoutMs?: number,
   ) {}
 
   /** Whether mlockall() was called (VmLck then counts the runner's own memory). */
@@ -131,6 +133,10 @@ export class KernelSide {
     ] as const) {
       if (want === null) continue;
       const dir = `/sys/kernel/mm/hugepages/hugepages-${kb}kB`;
+      // A previous run's io_uring ring may still be tearing down (io_ring_exit_work(), after
+      // its process exited): its huge page is then surplus, freed a little later. Counting
+      // the pool before that would leave this run more free pages than it asked for.
+      await this.settle(`${dir}/surplus_hugepages`);
       const nr = Number(
         (await this.r.must({ op: "get_knob", args: { path: `${dir}/nr_hugepages` } })).obs?.value,
       );
@@ -142,6 +148,11 @@ export class KernelSide {
       const k = await this.r.must({ op: "nr_hugepages", args: { size, count: target } });
       if (Number(k.obs?.value) !== target)
         return `the ${size} hugetlb pool could not be set to ${want} free pages (the kernel granted ${Number(k.obs?.value) - (nr - free)})`;
+      const now = Number(
+        (await this.r.must({ op: "get_knob", args: { path: `${dir}/free_hugepages` } })).obs?.value,
+      );
+      if (process.env.PINLAB_ORACLE_DEBUG)
+        process.stderr.write(`pool ${size}: nr ${nr} free ${free} -> target ${target}, free now ${now}\n`);
     }
     if (s.overcommitHugetlb2M !== null) {
       const e = await knob("/proc/sys/vm/nr_overcommit_hugepages", String(s.overcommitHugetlb2M));
@@ -157,6 +168,16 @@ export class KernelSide {
       if (e) return e;
     }
     return null;
+  }
+
+  /** Wait (bounded) until a counter knob reads 0. */
+  private async settle(path: string): Promise<void> {
+    const start = Date.now();
+    while (Date.now() - start < RING_TEARDOWN_MAX_MS) {
+      const v = Number((await this.r.must({ op: "get_knob", args: { path } })).obs?.value);
+      if (v === 0) return;
+      await new Promise((res) => setTimeout(res, 10));
+    }
   }
 
   /** Execute one statement. Rejects (OracleError) only when the runner itself fails. */
@@ -211,7 +232,8 @@ export class KernelSide {
   }
 
   private async one(step: OracleStep): Promise<{ r: OracleResult; fault?: KernelStep["fault"] }> {
-    const r = await this.r.step(step);
+    const timeout = step.timeout_ms ?? this.stepTimeoutMs;
+    const r = await this.r.step(timeout === undefined ? step : { ...step, timeout_ms: timeout });
     return { r, fault: faultOf(r) };
   }
 

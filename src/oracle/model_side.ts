@@ -14,6 +14,7 @@
 import { PinlabError } from "../kernel/errors.js";
 import { EFAULT } from "../kernel/include/errno.js";
 import type { Machine } from "../kernel/machine.js";
+import { folio_test_hugetlb } from "../kernel/mm/folio.js";
 import { page_mapcount } from "../kernel/mm/rmap.js";
 import { DETECTORS } from "../observe/detectors.js";
 import type { DetectorFactory, HazardDetector } from "../observe/hazard.js";
@@ -24,6 +25,7 @@ import { OBSERVER_IMPLS } from "../scenario/entry_points.js";
 import { printExpr } from "../scenario/print.js";
 import { run, type RunOptions, type ScenarioResult, type StepResult } from "../scenario/runner.js";
 import type { Value } from "../scenario/value.js";
+import type { WideningId } from "./compare.js";
 import { OBSERVER_COMPARISON } from "./observe.js";
 import { evalExpr, observerCalls, runnables, type Scope, type SideValue } from "./scenario_walk.js";
 
@@ -36,6 +38,8 @@ export interface ModelObservation {
   value: SideValue;
   /** what is compared with the kernel (differs from value for exclusive, mapcount, movable) */
   compared: SideValue;
+  /** a widening the kernel's value may need (compare.ts WIDENINGS) */
+  widen?: WideningId;
 }
 
 export interface ModelRun {
@@ -121,6 +125,8 @@ export function observeModel(c: CheckedScenario, m: Machine, call: Call, scope: 
       // (CONFIG_PAGE_MAPCOUNT: folio_precise_page_mapcount())
       const precise = page_mapcount(m.k, pfn);
       compared = how === "exclusive" ? { kind: "bool", b: precise === 1 } : { kind: "int", n: precise };
+      if (how === "exclusive" && precise === 1 && folio_test_hugetlb(m.k, m.k.memmap.head(pfn)))
+        return { node: call.id, text, value, compared, widen: "hugetlbPmdShared" };
     }
   }
   return { node: call.id, text, value, compared };

@@ -107,7 +107,8 @@ export function oracleAvailability(opts: { binary?: string } = {}): OracleAvaila
       ok: false,
       reason: `not root (uid ${uid}): the oracle reads PFNs from /proc/PID/pagemap and sizes the hugetlb pool`,
     };
-  const binary = opts.binary ?? runnerBinaryPath();
+  // PINLAB_ORACLE_RUNNER: another runner binary (a build elsewhere; tests of the unavailable path)
+  const binary = opts.binary ?? process.env.PINLAB_ORACLE_RUNNER ?? runnerBinaryPath();
   try {
     accessSync(binary, constants.X_OK);
   } catch {
