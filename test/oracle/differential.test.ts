@@ -175,6 +175,28 @@ describe(`pinlab oracle on the live kernel${because}`, () => {
   });
 
   it.skipIf(skip)(
+    "pinlab oracle: agreement per scenario, not portable is not a failure, --json gives every step",
+    async () => {
+      const files = {
+        "ex/fork.pin": readFileSync(join(root, "examples", "fork_io_uring.pin"), "utf8"),
+        "ex/vfio.pin": readFileSync(join(root, "examples", "cma-alloc_vfio-remote-pin_longterm_ok.pin"), "utf8"),
+      };
+      const text = fakeIo(files);
+      expect(await cliMain(["oracle", "ex"], text.io)).toBe(0);
+      expect(text.out()).toMatch(/^agree +ex\/fork\.pin/m);
+      expect(text.out()).toMatch(/^not portable +ex\/vfio\.pin\n +line \d+: .*cma=/m);
+      expect(text.out()).toMatch(/2 scenarios: 1 agree, 0 diverge, 0 faults, 1 not portable/);
+      const json = fakeIo(files);
+      expect(await cliMain(["oracle", "--json", "ex/fork.pin"], json.io)).toBe(0);
+      const doc = JSON.parse(json.out()) as { status: string; steps: { verdict: string }[]; residue: string[] };
+      expect(doc.status).toBe("agree");
+      expect(doc.steps.filter((s) => s.verdict === "agree").length).toBeGreaterThan(10);
+      expect(doc.residue).toEqual([]);
+    },
+    60_000,
+  );
+
+  it.skipIf(skip)(
     "a model that reads the wrong content is caught at the first assert that looks",
     async () => {
       const c = checked(readFileSync(join(root, "examples", "fork_io_uring.pin"), "utf8"));
