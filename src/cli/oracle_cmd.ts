@@ -72,6 +72,7 @@ export function formatOracleRun(r: OracleFileResult, verbose: boolean): string {
       break;
     }
   }
+  if (r.status === "agree" || r.status === "diverge") for (const n of r.notes) lines.push(`    note: ${n}`);
   for (const x of r.residue) lines.push(`    RESIDUE: ${x}`);
   if (verbose && r.status !== "not-portable")
     for (const s of r.steps) {

@@ -15,6 +15,7 @@ import { PageAlloc } from "./mm/page_alloc.js";
 import { VmStat } from "./mm/vmstat.js";
 import { type HState, free_huge_folio, hugetlb_boot } from "./mm/hugetlb.js";
 import { PF_MEMALLOC_PIN, type Task } from "./kernel/task.js";
+import { NondetChoices } from "./nondet.js";
 import { type Rng, Xoshiro128 } from "./rng.js";
 import { Tracer } from "./tracepoint.js";
 
@@ -57,6 +58,8 @@ export class Kernel {
   readonly deferredSplit = new Set<number>();
   /** set once a BUG() fired: the machine is halted */
   oops: KernelOops | null = null;
+  /** the kernel's nondeterministic choices in this run (./nondet.ts) */
+  nondet = new NondetChoices();
   /** WARN_ON_ONCE sites that already fired */
   readonly warned = new Set<string>();
   private readonly nextIds: Record<IdKind, number> = { mm: 1, anonVma: 1, pid: 1, mapping: 1 };

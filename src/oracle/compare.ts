@@ -74,10 +74,8 @@ export const WIDENINGS = {
     // fs/proc/task_mmu.c: pagemap_hugetlb_range() sets PM_MMAP_EXCLUSIVE only when
     // !hugetlb_pmd_shared(ptep), and include/linux/hugetlb.h: hugetlb_pmd_shared() is
     // page_count(virt_to_page(ptep)) > 1 — the refcount of the page-table page holding the
-    // entry, which any transient reference raises (a pfn walker's speculative
-    // folio_try_get(), e.g. compaction's isolate_migratepages_block()).
-    // Observed on 1G pages when runs follow one another; the corpus does not assert the
-    // exclusive bit of 1G pages at all (tools/oracle_corpus.ts), as it was seen inverted too.
+    // entry, which any transient reference raises. Seen on a 1G page mapped by one process
+    // only, when the machine was busy (the test suite's other workers running).
     why: "pagemap may report a hugetlb page mapped once as not exclusive: hugetlb_pmd_shared() reads the page-table page's refcount, which transient references raise",
   },
 } as const satisfies Record<string, Widening>;

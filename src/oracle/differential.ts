@@ -11,10 +11,11 @@ import type { CheckedScenario } from "../scenario/checker.js";
 import type { RunOptions } from "../scenario/runner.js";
 import { compareStep, type StepComparison } from "./compare.js";
 import { KernelSide, type KernelStep } from "./kernel_side.js";
-import { runModel } from "./model_side.js";
+import { type ModelRun, runModel } from "./model_side.js";
 import { NativeRunner, type NativeRunnerOptions, OracleError, type RunnerExit } from "./native.js";
 import { type NotPortableReason, portability } from "./portable.js";
-import { runnables } from "./scenario_walk.js";
+import { type Runnable, runnables } from "./scenario_walk.js";
+import { NONDET } from "../kernel/nondet.js";
 
 export type OracleStatus =
   /** every compared step agreed */
@@ -107,6 +108,10 @@ export async function oracleRun(c: CheckedScenario, opts: OracleOptions = {}): P
       out.reasons = [{ why: unavailable }];
       return out;
     }
+    // The kernel side runs first, to the end (or to a fault): a model run is judged against
+    // the whole of it, and other model runs can be, when the kernel took an unusual outcome.
+    const kernel: KernelStep[] = [];
+    let stop: { fault?: OracleFault; notPortable?: NotPortableReason } | null = null;
     for (const [i, s] of stmts.entries()) {
       const m = model.result.steps[i];
       if (!m || m.status === "not-run") break;
@@ -115,37 +120,112 @@ export async function oracleRun(c: CheckedScenario, opts: OracleOptions = {}): P
         k = await ks.exec(s);
       } catch (e) {
         if (!(e instanceof OracleError)) throw e;
-        out.status = "fault";
-        out.fault = {
-          kind: runner.alive ? "runner" : "crash",
-          detail: e.message,
-          step: m.step,
-          line: m.line,
+        stop = {
+          fault: { kind: runner.alive ? "runner" : "crash", detail: e.message, step: m.step, line: m.line },
         };
-        return out;
+        break;
       }
       if (k.fault) {
-        out.status = "fault";
-        out.fault = { ...k.fault, step: m.step, line: m.line };
-        return out;
+        stop = { fault: { ...k.fault, step: m.step, line: m.line } };
+        break;
       }
       if (k.notPortable) {
-        out.status = "not-portable";
-        out.reasons = [{ line: m.line, text: m.text, why: k.notPortable }];
-        return out;
+        stop = { notPortable: { line: m.line, text: m.text, why: k.notPortable } };
+        break;
       }
-      const cmp = compareStep(c, s, m, model.observations.get(m.step), k);
-      steps.push(cmp);
-      if (cmp.verdict === "diverge") {
-        out.status = "diverge";
-        out.divergence = cmp;
-        return out;
-      }
+      kernel.push(k);
       if (opts.afterKernelStep) await opts.afterKernelStep(m.step, runner);
+    }
+    const judged = judgeRuns(c, model, kernel, opts);
+    out.notes = [...out.notes, ...judged.notes];
+    steps.push(...judged.steps);
+    if (judged.divergence) {
+      out.status = "diverge";
+      out.divergence = judged.divergence;
+    } else if (stop?.fault) {
+      out.status = "fault";
+      out.fault = stop.fault;
+    } else if (stop?.notPortable) {
+      out.status = "not-portable";
+      out.reasons = [stop.notPortable];
     }
     return out;
   } finally {
     const exit = await runner.close();
     out.residue = residueOf(exit);
   }
+}
+
+interface Judged {
+  steps: StepComparison[];
+  divergence?: StepComparison;
+}
+
+/**
+ * Judge the kernel's steps against the model: its usual run, and when that
+ * diverges, its runs with other outcomes at the nondeterministic choices it
+ * met. The notes say which unusual outcomes the kernel took.
+ */
+export function judgeRuns(
+  c: CheckedScenario,
+  model: ModelRun,
+  kernel: readonly KernelStep[],
+  opts: RunOptions = {},
+): Judged & { notes: string[] } {
+  const stmts = runnables(c);
+  const usual = judge(c, stmts, model, kernel);
+  if (!usual.divergence) return { ...usual, notes: [] };
+  return otherOutcomes(c, stmts, model, kernel, opts) ?? { ...usual, notes: [] };
+}
+
+/** Compare a model run with the kernel's steps, up to the first divergence. */
+function judge(
+  c: CheckedScenario,
+  stmts: readonly Runnable[],
+  model: ModelRun,
+  kernel: readonly KernelStep[],
+): Judged {
+  const steps: StepComparison[] = [];
+  for (const [i, k] of kernel.entries()) {
+    const m = model.result.steps[i];
+    const cmp = compareStep(c, stmts[i], m, m ? model.observations.get(m.step) : undefined, k);
+    steps.push(cmp);
+    if (cmp.verdict === "diverge") return { steps, divergence: cmp };
+  }
+  return { steps };
+}
+
+/** At most this many of a run's nondeterministic choices are tried in other outcomes (2^n runs). */
+const MAX_CHOICES = 4;
+
+/**
+ * The live kernel diverged from the usual outcome of every choice: try the
+ * model with other outcomes at the choices it met (src/kernel/nondet.ts),
+ * fewest changes first. The first run that agrees with the kernel
+ * throughout is the one reported, with a note on what the kernel did.
+ */
+function otherOutcomes(
+  c: CheckedScenario,
+  stmts: readonly Runnable[],
+  model: ModelRun,
+  kernel: readonly KernelStep[],
+  opts: RunOptions,
+): (Judged & { notes: string[] }) | null {
+  const points = model.nondetSeen.slice(0, MAX_CHOICES);
+  const subsets: string[][] = [];
+  for (let mask = 1; mask < 1 << points.length; mask++)
+    subsets.push(points.filter((_, i) => mask & (1 << i)));
+  subsets.sort((a, b) => a.length - b.length);
+  for (const unusual of subsets) {
+    const variant = runModel(c, { ...opts, unusual: new Set(unusual) });
+    const judged = judge(c, stmts, variant, kernel);
+    if (judged.divergence) continue;
+    const notes = unusual.map((key) => {
+      const name = key.slice(0, key.indexOf("#"));
+      const p = Object.values(NONDET).find((x) => x.name === name);
+      return `the live kernel took the unusual outcome at ${key}: ${p?.why ?? name}`;
+    });
+    return { ...judged, notes };
+  }
+  return null;
 }

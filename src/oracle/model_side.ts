@@ -44,6 +44,8 @@ export interface ModelObservation {
 
 export interface ModelRun {
   result: ScenarioResult;
+  /** the kernel's nondeterministic choices the run met ("name#n", src/kernel/nondet.ts) */
+  nondetSeen: string[];
   /** step number → the observations of that assert */
   observations: Map<number, ModelObservation[]>;
 }
@@ -141,6 +143,7 @@ function probe(
   c: CheckedScenario,
   first: ScenarioResult,
   sink: Map<number, ModelObservation[]>,
+  nondet: { seen: string[] },
 ): DetectorFactory {
   const stmts = runnables(c);
   return (): HazardDetector => ({
@@ -152,8 +155,9 @@ function probe(
     onStepEnd: (ctx) => {
       const n = ctx.step.step;
       const s = stmts[n - 1];
-      if (s?.kind !== "assert") return;
       const m = ctx.machine;
+      nondet.seen = [...m.k.nondet.seen];
+      if (s?.kind !== "assert") return;
       const bound = bindingsBefore(c, first.steps, n);
       const scope: Scope = {
         binding: (name) => bound.get(name),
@@ -184,11 +188,12 @@ function fingerprint(r: ScenarioResult): string {
 export function runModel(c: CheckedScenario, opts: RunOptions = {}): ModelRun {
   const first = run(c, opts);
   const observations = new Map<number, ModelObservation[]>();
-  const detectors = [...(opts.detectors ?? DETECTORS), probe(c, first, observations)];
+  const nondet = { seen: [] as string[] };
+  const detectors = [...(opts.detectors ?? DETECTORS), probe(c, first, observations, nondet)];
   const result = run(c, { ...opts, detectors });
   if (fingerprint(first) !== fingerprint(result))
     throw new PinlabError(
       "oracle: two runs of the same scenario on the model differ; the model must be deterministic for a seed",
     );
-  return { result, observations };
+  return { result, observations, nondetSeen: nondet.seen };
 }

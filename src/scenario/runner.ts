@@ -16,6 +16,7 @@
  * written back) run then, so the asserts that close a scenario see them
  * (`assert hazard pin_leak`). A run stopped by an error skips them.
  */
+import { NondetChoices } from "../kernel/nondet.js";
 import { DEFAULT_CONFIG, type MachineConfig } from "../kernel/config.js";
 import { pin_table } from "../kernel/drivers/pin_table.js";
 import { KernelOops, PinlabError } from "../kernel/errors.js";
@@ -78,6 +79,11 @@ export interface RunOptions {
   maxBootPages?: number;
   /** hazard detectors to run (default: every registered detector, observe/detectors.ts) */
   detectors?: readonly DetectorFactory[];
+  /**
+   * occurrences ("name#n") of the kernel's nondeterministic choices that take the unusual
+   * outcome (src/kernel/nondet.ts); by default every choice takes the usual one
+   */
+  unusual?: ReadonlySet<string>;
 }
 
 export const DEFAULT_LIMITS = {
@@ -269,6 +275,7 @@ class Runner {
     }
     try {
       this.m = new Machine(cfg);
+      if (this.opts.unusual) this.m.k.nondet = new NondetChoices(this.opts.unusual);
     } catch (e) {
       this.diagnostics.push(diag("PL302", e instanceof Error ? e.message : String(e)));
       return this.result();

@@ -52,6 +52,9 @@ describe("the differential corpus", () => {
       for (const f of files) {
         const r = await oracleRun(compile(readFileSync(join(dir, f), "utf8")));
         if (r.status === "agree" && r.residue.length === 0) continue;
+        // a machine whose memory is too fragmented for a 1G page cannot run those scenarios:
+        // that is the machine, not a divergence (the reason names the pool)
+        if (r.status === "unavailable" && r.reasons?.every((x) => /hugetlb pool/.test(x.why))) continue;
         const d = r.divergence;
         problems.push(
           `${f}: ${r.status}` +
@@ -61,7 +64,7 @@ describe("the differential corpus", () => {
             (r.residue.length ? ` residue: ${r.residue.join("; ")}` : ""),
         );
       }
-      expect(problems).toEqual([]);
+      expect(problems.join("\n")).toBe("");
     },
     600_000,
   );

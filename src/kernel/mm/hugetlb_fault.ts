@@ -7,7 +7,9 @@
  * reused even when others hold references to it — this is why FOLL_GET
  * users (vmsplice) can still observe later writes across fork on hugetlb.
  */
+import { NONDET } from "../nondet.js";
 import { FAULT_FLAG, VM_FAULT } from "../include/fault.js";
+import { HPAGE_PUD_ORDER } from "../include/mmzone.js";
 import { PG } from "../include/page_flags.js";
 import { PTE } from "../include/pgtable.js";
 import { is_cow_mapping, VM_SHARED, VM_MAYSHARE, VM_WRITE } from "../include/vm_flags.js";
@@ -252,9 +254,26 @@ export function zap_hugetlb_range(k: Kernel, vma: VmArea, start: number, end: nu
 export function copy_hugetlb_page_range(k: Kernel, dst: VmArea, src: VmArea): number {
   const h = hugetlb_vma(src).h;
   const cow = is_cow_mapping(src.vm_flags);
+  /** PUD tables of the child that look shared (see NONDET.hugetlbPudTableLooksShared) */
+  const looksShared = new Map<number, boolean>();
   for (let a = src.vm_start; a < src.vm_end; a += h.sizeBytes) {
     const se = huge_pte_offset(src, a, false);
     if (!se || !(se.bits[se.i] & PTE.PRESENT)) continue;
+    if (h.order === HPAGE_PUD_ORDER) {
+      // one PUD table maps 512 GiB: the choice is per table, made when it is first met
+      const table = Math.floor(a / 2 ** 39);
+      if (!looksShared.has(table)) {
+        const skip = k.nondet.take(NONDET.hugetlbPudTableLooksShared);
+        looksShared.set(table, skip);
+        if (skip)
+          k.trace.emit("fork_hugetlb_table_skipped", "mm/hugetlb.c: copy_hugetlb_page_range()", {
+            parent: src.vm_mm.id,
+            child: dst.vm_mm.id,
+            addr: a,
+          });
+      }
+      if (looksShared.get(table)) continue;
+    }
     const folio = se.pfn[se.i];
     const de = huge_pte_offset(dst, a, true)!;
     if (k.memmap.test(folio, PG.anon) && k.memmap.test(folio, PG.anon_exclusive)) {
