@@ -48,7 +48,7 @@ import {
 } from "./gup_refs.js";
 import { __gup_longterm_locked } from "./gup_longterm.js";
 import { mm_set_has_pinned_flag } from "./gup_slow.js";
-import { MEMMAP_CHUNK_SHIFT } from "./memmap.js";
+import { MEMMAP_CHUNK_PAGES, MEMMAP_CHUNK_SHIFT } from "./memmap.js";
 import { PageArray } from "./page_array.js";
 import { secretmem_mapping } from "./secretmem.js";
 import { shmem_mapping } from "./shmem.js";
@@ -56,6 +56,8 @@ import type { MmStruct } from "./mm_types.js";
 import { PGDIR_SIZE, PMD_SIZE, type PteTable, PUD_SIZE, TASK_SIZE } from "./pgtable.js";
 
 const CHUNK_MASK = (1 << MEMMAP_CHUNK_SHIFT) - 1;
+// the PTE loop decides pageblock properties once per memmap chunk
+if (MEMMAP_CHUNK_SHIFT !== pageblock_order) throw new Error("gup_fast: a memmap chunk must be one pageblock");
 
 // pgd/pud/pmd/pte_index() without a floating-point modulo (the hot walk's main cost): the
 // quotients are non-negative, and ToInt32 keeps the low bits even past 2^31
@@ -161,6 +163,8 @@ function gup_fast_pte_range(
   let acquired = 0;
   let chunkIdx = -1;
   let c = memmap.chunk(0);
+  let ltRefuse = false;
+  let ltZone = false;
   let j = 0;
   // the loop stores entries one by one: a PageArray hands out its dense store
   const out = pages instanceof PageArray ? pages.denseFor(base, base + n) : pages;
@@ -173,6 +177,13 @@ function gup_fast_pte_range(
     if (page >>> MEMMAP_CHUNK_SHIFT !== chunkIdx) {
       chunkIdx = page >>> MEMMAP_CHUNK_SHIFT;
       c = memmap.chunk(page);
+      // folio_is_longterm_pinnable()'s migratetype test is per pageblock, and a memmap
+      // chunk is one pageblock: decide it once per chunk, and the ZONE_MOVABLE range
+      // test only for a chunk that reaches into the range
+      const lo = chunkIdx << MEMMAP_CHUNK_SHIFT;
+      const mt = pbmt[page >>> pageblock_order];
+      ltRefuse = longterm && cmaCheck && (mt === MT_CMA || mt === MT_ISOLATE);
+      ltZone = longterm && lo + MEMMAP_CHUNK_PAGES > movLo && lo < movHi;
     }
     const ci = page & CHUNK_MASK;
     const fl = c.flags[ci];
@@ -190,13 +201,8 @@ function gup_fast_pte_range(
         if (rc < 0) k.warn("mm/gup.c: try_get_folio()", `folio ${page} has a negative refcount ${rc}`);
         break;
       }
-      if (longterm) {
-        if (cmaCheck) {
-          const mt = pbmt[page >>> pageblock_order];
-          if (mt === MT_CMA || mt === MT_ISOLATE) break; // [FAST-8]: no refs taken
-        }
-        if (page >= movLo && page < movHi) break;
-      }
+      if (ltRefuse) break; // [FAST-8]: no refs taken
+      if (ltZone && page >= movLo && page < movHi) break;
       c.refcount[ci] = rc + GUP_PIN_COUNTING_BIAS;
       acquired++;
       c.flags[ci] = fl | F_REFERENCED;
