@@ -4,7 +4,7 @@
  * pin: for 64 MiB and 1 GiB of already-faulted memory (small anon pages,
  * anon THP, hugetlb 2M), pin_user_pages_fast(FOLL_WRITE|FOLL_LONGTERM) of
  * the whole range in one call (PINLAB_BENCH_CHUNK pages per call if set),
- * then unpin_user_pages, timed separately;
+ * then unpin_user_pages, timed separately, into PageArrays;
  * medians over repetitions, in nanoseconds per 4 KiB page; and the model's
  * metadata bytes per touched page (memmap + page tables).
  */
@@ -22,6 +22,7 @@ import {
 } from "../src/kernel/include/mman.js";
 import { Machine } from "../src/kernel/machine.js";
 import { pin_user_pages_fast, unpin_user_pages } from "../src/kernel/mm/gup.js";
+import { PageArray } from "../src/kernel/mm/page_array.js";
 
 type Mem = "anon-nothp" | "anon-thp" | "hugetlb-2M";
 const MiB = 1024 * 1024;
@@ -62,8 +63,9 @@ function benchPin(mem: Mem, size: number): void {
   const warmup = WARMUP || Math.max(5, Math.ceil(2 ** 21 / nr));
   const pinNs: number[] = [];
   const unpinNs: number[] = [];
-  const all: Int32Array[] = [];
-  for (let i = 0; i < nr / chunk; i++) all.push(new Int32Array(chunk));
+  // the page arrays, as the model's own callers allocate them (pin_user.ts)
+  const all: PageArray[] = [];
+  for (let i = 0; i < nr / chunk; i++) all.push(new PageArray(chunk));
   m.k.asTask(task, () => {
     // the first WARMUP rounds let the JIT settle and are not counted
     for (let r = 0; r < reps + warmup; r++) {

@@ -650,6 +650,15 @@ export const RULE_TABLE: readonly KernelRule[] = [
     events: [],
   },
   {
+    fn: "checkRuns",
+    file: "",
+    summary: "Throws unless the runs are sorted, disjoint, non-empty and inside the array.",
+    model: "src/kernel/mm/page_array.ts",
+    errnos: [],
+    spec: [],
+    events: [],
+  },
+  {
     fn: "checkSlowArgs",
     file: "mm/gup.c",
     summary: "Slow-path counts are unsigned long: the model refuses negative or fractional ones.",
@@ -896,6 +905,16 @@ export const RULE_TABLE: readonly KernelRule[] = [
     events: [],
   },
   {
+    fn: "cut",
+    file: "",
+    summary:
+      "Forget the runs over entries [lo, hi), which the caller overwrites next: runs inside are dropped, runs across an end are trimmed or split.",
+    model: "src/kernel/mm/page_array.ts",
+    errnos: [],
+    spec: [],
+    events: [],
+  },
+  {
     fn: "dax_block",
     file: "fs/dax.c",
     summary:
@@ -1015,6 +1034,16 @@ export const RULE_TABLE: readonly KernelRule[] = [
     summary:
       "the shrinker that splits anon THPs partially unmapped earlier (deferred_split_folio() queued them).",
     model: "src/kernel/mm/huge_memory.ts",
+    errnos: [],
+    spec: [],
+    events: [],
+  },
+  {
+    fn: "denseFor",
+    file: "",
+    summary:
+      "The dense store for entries [lo, hi), for a loop that writes them one by one (GUP-fast's PTE loop): their values move out of any run first, so entries the loop does not reach keep them.",
+    model: "src/kernel/mm/page_array.ts",
     errnos: [],
     spec: [],
     events: [],
@@ -1542,10 +1571,20 @@ export const RULE_TABLE: readonly KernelRule[] = [
     events: [],
   },
   {
+    fn: "fill_consecutive",
+    file: "",
+    summary:
+      "a[base + j] = pfn + j for j < n, as native copies from the identity tables (a loop of stores costs several times more per entry).",
+    model: "src/kernel/mm/page_array.ts",
+    errnos: [],
+    spec: [],
+    events: [],
+  },
+  {
     fn: "fill_subpages",
     file: "mm/gup.c",
     summary:
-      "pages[base + j] = page + j for j < n: the consecutive subpages of a huge mapping (the `pages[i + j] = subpage` loops of __get_user_pages() and gup_fast_pmd_leaf()), as native copies for Int32Array page arrays.",
+      "pages[base + j] = page + j for j < n: the consecutive subpages of a huge mapping (the `pages[i + j] = subpage` loops of __get_user_pages() and gup_fast_pmd_leaf()), recorded as one run in a PageArray and as native …",
     model: "src/kernel/mm/gup_refs.ts",
     errnos: [],
     spec: [],
@@ -1583,6 +1622,15 @@ export const RULE_TABLE: readonly KernelRule[] = [
     file: "mm/memory.c",
     summary: "finish_fault() → set_pte_range(): map the page-cache page.",
     model: "src/kernel/mm/memory.ts",
+    errnos: [],
+    spec: [],
+    events: [],
+  },
+  {
+    fn: "firstEndingAfter",
+    file: "",
+    summary: "The first run ending after entry j (this.nr if none).",
+    model: "src/kernel/mm/page_array.ts",
     errnos: [],
     spec: [],
     events: [],
@@ -2100,6 +2148,15 @@ export const RULE_TABLE: readonly KernelRule[] = [
     events: [],
   },
   {
+    fn: "from",
+    file: "",
+    summary: "A PageArray holding the given pfns, none of them in runs.",
+    model: "src/kernel/mm/page_array.ts",
+    errnos: [],
+    spec: [],
+    events: [],
+  },
+  {
     fn: "fs_init",
     file: "",
     summary: "Register the hooks with mm/mmap.ts (idempotent;",
@@ -2131,6 +2188,15 @@ export const RULE_TABLE: readonly KernelRule[] = [
     file: "mm/filemap.c",
     summary: "for every page of [pos, pos+len): ->write_begin (find or create the folio, FGP_WRITEBEGIN;",
     model: "src/kernel/mm/filemap.ts",
+    errnos: [],
+    spec: [],
+    events: [],
+  },
+  {
+    fn: "get",
+    file: "",
+    summary: "pages[i] (PAGE_NULL for a cleared entry).",
+    model: "src/kernel/mm/page_array.ts",
     errnos: [],
     spec: [],
     events: [],
@@ -2293,6 +2359,16 @@ export const RULE_TABLE: readonly KernelRule[] = [
     events: [],
   },
   {
+    fn: "gup_fast_leaf_anon",
+    file: "mm/gup.c",
+    summary:
+      "The common leaf case inline: `refs` pins of a writable large anonymous folio, whose head is `folio`.",
+    model: "src/kernel/mm/gup_fast.ts",
+    errnos: [],
+    spec: [],
+    events: [],
+  },
+  {
     fn: "gup_fast_pgd_range",
     file: "mm/gup.c",
     summary: "gup_fast_pgd_range() … gup_fast_pte_range(): the lockless walk of [start, end).",
@@ -2332,8 +2408,19 @@ export const RULE_TABLE: readonly KernelRule[] = [
   },
   {
     fn: "gup_folio_next",
+    file: "",
+    summary:
+      "gup_folio_next()'s scan: how many consecutive entries from i (i ≤ n ≤ length) hold a pfn in [lo, hi).",
+    model: "src/kernel/mm/page_array.ts",
+    errnos: [],
+    spec: [],
+    events: [],
+  },
+  {
+    fn: "gup_folio_next",
     file: "mm/gup.c",
-    summary: "the folio of pages[i] and how many consecutive entries from i belong to it.",
+    summary:
+      "gup_folio_next()'s scan: how many consecutive entries from i (below n) belong to `folio`, the folio of pages[i].",
     model: "src/kernel/mm/gup_refs.ts",
     errnos: [],
     spec: [],
@@ -2349,6 +2436,15 @@ export const RULE_TABLE: readonly KernelRule[] = [
     events: [],
   },
   {
+    fn: "gup_page",
+    file: "mm/gup.c",
+    summary: "pages[i]",
+    model: "src/kernel/mm/gup_refs.ts",
+    errnos: [],
+    spec: [],
+    events: [],
+  },
+  {
     fn: "gup_put_folio",
     file: "mm/gup.c",
     summary: "release `refs` references or pins.",
@@ -2356,6 +2452,15 @@ export const RULE_TABLE: readonly KernelRule[] = [
     errnos: [],
     spec: ["UNPIN-3"],
     events: ["unpin_unpinned"],
+  },
+  {
+    fn: "gup_set_page",
+    file: "mm/gup.c",
+    summary: "pages[i] = page (pofs_clear_entry() and the like).",
+    model: "src/kernel/mm/gup_refs.ts",
+    errnos: [],
+    spec: [],
+    events: [],
   },
   {
     fn: "gup_signal_pending",
@@ -3064,6 +3169,15 @@ export const RULE_TABLE: readonly KernelRule[] = [
     events: ["file_create"],
   },
   {
+    fn: "lowerBound",
+    file: "",
+    summary: "The first run starting at or after entry j.",
+    model: "src/kernel/mm/page_array.ts",
+    errnos: [],
+    spec: [],
+    events: [],
+  },
+  {
     fn: "madvise_collapse",
     file: "mm/khugepaged.c",
     summary: "",
@@ -3453,6 +3567,15 @@ export const RULE_TABLE: readonly KernelRule[] = [
     events: [],
   },
   {
+    fn: "nrRuns",
+    file: "",
+    summary: "How many runs are recorded.",
+    model: "src/kernel/mm/page_array.ts",
+    errnos: [],
+    spec: [],
+    events: [],
+  },
+  {
     fn: "offline_pages",
     file: "mm/memory_hotplug.c",
     summary: "",
@@ -3610,6 +3733,16 @@ export const RULE_TABLE: readonly KernelRule[] = [
     events: ["pipe_read"],
   },
   {
+    fn: "plain",
+    file: "",
+    summary:
+      "The entries themselves when no run is recorded (then the dense store holds them all), else null.",
+    model: "src/kernel/mm/page_array.ts",
+    errnos: [],
+    spec: [],
+    events: [],
+  },
+  {
     fn: "pmd_offset",
     file: "",
     summary: "the PMD table covering addr;",
@@ -3724,6 +3857,16 @@ export const RULE_TABLE: readonly KernelRule[] = [
     model: "src/kernel/mm/gup_refs.ts",
     errnos: [],
     spec: [],
+    events: [],
+  },
+  {
+    fn: "put_pins_inline",
+    file: "mm/gup.c",
+    summary:
+      "gup_put_folio(FOLL_PIN) of nr pins, inline, when the folio holds them and keeps a reference afterwards (neither [UNPIN-3] nor a free): a small folio loses nr × GUP_PIN_COUNTING_BIAS, a large one nr from refcount and …",
+    model: "src/kernel/mm/gup_refs.ts",
+    errnos: [],
+    spec: ["UNPIN-3"],
     events: [],
   },
   {
@@ -3846,6 +3989,15 @@ export const RULE_TABLE: readonly KernelRule[] = [
     events: [],
   },
   {
+    fn: "runs",
+    file: "",
+    summary: "The recorded runs as [start, pfn, len] triples, for tests and debugging.",
+    model: "src/kernel/mm/page_array.ts",
+    errnos: [],
+    spec: [],
+    events: [],
+  },
+  {
     fn: "sb_of_path",
     file: "fs/namespace.c",
     summary: "The super block a path lives on: the mount with the longest matching mount point, or null.",
@@ -3896,6 +4048,24 @@ export const RULE_TABLE: readonly KernelRule[] = [
     summary: "shared only; VM_LOCKED|VM_DONTDUMP within RLIMIT_MEMLOCK.",
     model: "src/kernel/mm/secretmem.ts",
     errnos: ["EAGAIN", "EINVAL"],
+    spec: [],
+    events: [],
+  },
+  {
+    fn: "setPage",
+    file: "",
+    summary: "pages[i] = pfn.",
+    model: "src/kernel/mm/page_array.ts",
+    errnos: [],
+    spec: [],
+    events: [],
+  },
+  {
+    fn: "setRun",
+    file: "",
+    summary: "pages[i + j] = pfn + j for j < n: the subpages of one huge mapping, recorded as a run.",
+    model: "src/kernel/mm/page_array.ts",
+    errnos: [],
     spec: [],
     events: [],
   },
@@ -4009,6 +4179,15 @@ export const RULE_TABLE: readonly KernelRule[] = [
     errnos: [],
     spec: [],
     events: ["reclaim_activate_pinned", "reclaim_free", "reclaim_keep_pinned", "reclaim_no_swap"],
+  },
+  {
+    fn: "slice",
+    file: "",
+    summary: "A copy of entries [start, end) with their runs.",
+    model: "src/kernel/mm/page_array.ts",
+    errnos: [],
+    spec: [],
+    events: [],
   },
   {
     fn: "splitFreeBlockAt",
@@ -4192,6 +4371,15 @@ export const RULE_TABLE: readonly KernelRule[] = [
     summary:
       'thp_vma_allowable_order(PMD_ORDER) for a page fault on an anonymous VMA (include/linux/huge_mm.h, mm/huge_memory.c: __thp_vma_allowable_orders()): THP configured, not VM_NOHUGEPAGE, sysfs "always" or "madvise" with …',
     model: "src/kernel/mm/huge_memory.ts",
+    errnos: [],
+    spec: [],
+    events: [],
+  },
+  {
+    fn: "toInt32Array",
+    file: "",
+    summary: "The entries as a plain array of pfns (a copy).",
+    model: "src/kernel/mm/page_array.ts",
     errnos: [],
     spec: [],
     events: [],

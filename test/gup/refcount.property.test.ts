@@ -29,6 +29,7 @@ import {
   unpin_user_pages,
   unpin_user_pages_dirty_lock,
 } from "../../src/kernel/mm/gup.js";
+import { PageArray } from "../../src/kernel/mm/page_array.js";
 import { ANON, as, boot, M2, mapAnon, mapFile, openFile, PAGE, pincount, RW } from "./helpers.js";
 
 type Op =
@@ -61,7 +62,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
 
 interface Hold {
   pin: boolean;
-  pages: Int32Array;
+  pages: Int32Array | PageArray;
 }
 
 interface Region {
@@ -168,7 +169,8 @@ function run(ops: Op[], movable: boolean): void {
       const off = o.off % r.pages;
       const n = Math.min(o.n, r.pages - off);
       const start = r.start + off * PAGE;
-      const pages = new Int32Array(n);
+      // both page-array representations: pfns, and runs of subpages (page_array.ts)
+      const pages = step % 2 ? new PageArray(n) : new Int32Array(n);
       const flags = (o.write ? FOLL_WRITE : 0) | (o.op === "pin" && o.longterm ? FOLL_LONGTERM : 0);
       const got = as(m, A, () => {
         if (o.op === "pin") {

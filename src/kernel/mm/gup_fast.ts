@@ -39,20 +39,25 @@ import type { Kernel } from "../kernel.js";
 import { GUP_PIN_COUNTING_BIAS } from "./folio.js";
 import {
   fill_subpages,
+  gup_folio_span,
   gup_must_unshare,
+  gup_page,
   gup_put_folio,
   type GupPages,
   try_grab_folio_fast,
 } from "./gup_refs.js";
 import { __gup_longterm_locked } from "./gup_longterm.js";
 import { mm_set_has_pinned_flag } from "./gup_slow.js";
-import { MEMMAP_CHUNK_SHIFT } from "./memmap.js";
+import { MEMMAP_CHUNK_PAGES, MEMMAP_CHUNK_SHIFT } from "./memmap.js";
+import { PageArray } from "./page_array.js";
 import { secretmem_mapping } from "./secretmem.js";
 import { shmem_mapping } from "./shmem.js";
 import type { MmStruct } from "./mm_types.js";
 import { PGDIR_SIZE, PMD_SIZE, type PteTable, PUD_SIZE, TASK_SIZE } from "./pgtable.js";
 
 const CHUNK_MASK = (1 << MEMMAP_CHUNK_SHIFT) - 1;
+// the PTE loop decides pageblock properties once per memmap chunk
+if (MEMMAP_CHUNK_SHIFT !== pageblock_order) throw new Error("gup_fast: a memmap chunk must be one pageblock");
 
 // pgd/pud/pmd/pte_index() without a floating-point modulo (the hot walk's main cost): the
 // quotients are non-negative, and ToInt32 keeps the low bits even past 2^31
@@ -118,6 +123,7 @@ const F_ORDER_OR_KERNEL = PG_ORDER_MASK | PG.kernel;
 const F_ANON = PG.anon;
 const F_ANON_EXCLUSIVE = PG.anon_exclusive;
 const F_REFERENCED = PG.referenced;
+const F_LEAF_REFUSE = PG.kernel | PG.tail;
 const PTE_WRITE = PTE.WRITE;
 const MT_CMA = MIGRATE.CMA;
 const MT_ISOLATE = MIGRATE.ISOLATE;
@@ -157,9 +163,13 @@ function gup_fast_pte_range(
   let acquired = 0;
   let chunkIdx = -1;
   let c = memmap.chunk(0);
+  let ltRefuse = false;
+  let ltZone = false;
   let j = 0;
+  // the loop stores entries one by one: a PageArray hands out its dense store
+  const out = pages instanceof PageArray ? pages.denseFor(base, base + n) : pages;
   // a typed page array takes the monomorphic store below (the common caller case)
-  const typed = pages instanceof Int32Array ? pages : null;
+  const typed = out instanceof Int32Array ? out : null;
   for (; j < n; j++) {
     const bits = tbits[i0 + j];
     if ((bits & mask) !== want) break;
@@ -167,6 +177,13 @@ function gup_fast_pte_range(
     if (page >>> MEMMAP_CHUNK_SHIFT !== chunkIdx) {
       chunkIdx = page >>> MEMMAP_CHUNK_SHIFT;
       c = memmap.chunk(page);
+      // folio_is_longterm_pinnable()'s migratetype test is per pageblock, and a memmap
+      // chunk is one pageblock: decide it once per chunk, and the ZONE_MOVABLE range
+      // test only for a chunk that reaches into the range
+      const lo = chunkIdx << MEMMAP_CHUNK_SHIFT;
+      const mt = pbmt[page >>> pageblock_order];
+      ltRefuse = longterm && cmaCheck && (mt === MT_CMA || mt === MT_ISOLATE);
+      ltZone = longterm && lo + MEMMAP_CHUNK_PAGES > movLo && lo < movHi;
     }
     const ci = page & CHUNK_MASK;
     const fl = c.flags[ci];
@@ -184,18 +201,13 @@ function gup_fast_pte_range(
         if (rc < 0) k.warn("mm/gup.c: try_get_folio()", `folio ${page} has a negative refcount ${rc}`);
         break;
       }
-      if (longterm) {
-        if (cmaCheck) {
-          const mt = pbmt[page >>> pageblock_order];
-          if (mt === MT_CMA || mt === MT_ISOLATE) break; // [FAST-8]: no refs taken
-        }
-        if (page >= movLo && page < movHi) break;
-      }
+      if (ltRefuse) break; // [FAST-8]: no refs taken
+      if (ltZone && page >= movLo && page < movHi) break;
       c.refcount[ci] = rc + GUP_PIN_COUNTING_BIAS;
       acquired++;
       c.flags[ci] = fl | F_REFERENCED;
       if (typed) typed[base + j] = page;
-      else pages[base + j] = page;
+      else out[base + j] = page;
       continue;
     }
     const folio = try_grab_folio_fast(k, page, 1, flags);
@@ -208,7 +220,7 @@ function gup_fast_pte_range(
       break;
     }
     memmap.set(folio, PG.referenced);
-    pages[base + j] = page;
+    out[base + j] = page;
   }
   if (acquired) vmstat.nr_foll_pin_acquired += acquired;
   return j;
@@ -235,6 +247,10 @@ function gup_fast_leaf(
   if (bits & PTE.SPECIAL) return 0;
   const refs = (next - addr) / PAGE_SIZE;
   const page = head + (addr % leafSize) / PAGE_SIZE;
+  if (flags & FOLL_PIN && bits & PTE_WRITE && gup_fast_leaf_anon(k, head, page, refs, flags)) {
+    fill_subpages(pages, base, page, refs);
+    return refs;
+  }
   const folio = try_grab_folio_fast(k, page, refs, flags);
   if (folio < 0) return 0;
   if (
@@ -247,6 +263,44 @@ function gup_fast_leaf(
   fill_subpages(pages, base, page, refs);
   k.memmap.set(folio, PG.referenced);
   return refs;
+}
+
+/**
+ * The common leaf case inline: `refs` pins of a writable large anonymous
+ * folio, whose head is `folio`. It is try_grab_folio_fast() with the memmap
+ * chunk looked up once — refcount > 0, folio_is_longterm_pinnable() for
+ * FOLL_LONGTERM (an anonymous folio is never fsdax, a large one never the
+ * zero page), +refs refcount and _pincount — then gup_fast_folio_allowed()
+ * (true for anon) and folio_set_referenced(); gup_must_unshare() is not
+ * asked of a writable leaf. Returns false, having changed nothing, for
+ * anything else, which the generic path then decides.
+ */
+function gup_fast_leaf_anon(k: Kernel, folio: number, page: number, refs: number, flags: number): boolean {
+  const c = k.memmap.chunk(folio);
+  const ci = folio & CHUNK_MASK;
+  const fl = c.flags[ci];
+  // a large anonymous folio's head (not slab), covering every subpage asked for
+  if ((fl & (F_LEAF_REFUSE | F_ANON)) !== F_ANON || !(fl & PG_ORDER_MASK)) return false;
+  if (page - folio + refs > 1 << ((fl & PG_ORDER_MASK) >>> PG_ORDER_SHIFT) || c.mapping[ci] === 0)
+    return false;
+  const rc = c.refcount[ci];
+  if (rc <= 0) return false;
+  if (flags & FOLL_LONGTERM) {
+    const kc = k.config.kconfig;
+    if (kc.MIGRATION) {
+      if (kc.CMA) {
+        const mt = k.pa.pageblockMt[folio >>> pageblock_order];
+        if (mt === MT_CMA || mt === MT_ISOLATE) return false;
+      }
+      const zm = k.pa.zones[ZONE.MOVABLE];
+      if (zm !== undefined && folio >= zm.startPfn && folio < zm.endPfn) return false;
+    }
+  }
+  c.refcount[ci] = rc + refs;
+  c.refcount[ci + 1] += refs; // _pincount in page[1]: a large folio's page[1] shares its chunk
+  k.vmstat.nr_foll_pin_acquired += refs;
+  c.flags[ci] = fl | F_REFERENCED;
+  return true;
 }
 
 /** gup_fast_pgd_range() … gup_fast_pte_range(): the lockless walk of [start, end). */
@@ -300,19 +354,13 @@ function gup_fast_walk(
 
 /** gup_fast_unpin_user_pages(): undo a walk that raced with fork. */
 function gup_fast_unpin_user_pages(k: Kernel, pages: GupPages, off: number, n: number): void {
-  const mm = k.memmap;
   let i = 0;
   while (i < n) {
-    const p = pages[off + i];
-    const c = mm.chunk(p);
-    const f = c.flags[p & CHUNK_MASK];
-    const order = (f & PG_ORDER_MASK) >>> PG_ORDER_SHIFT;
-    const folio = f & PG.tail ? p - (p & ((1 << order) - 1)) : p;
-    let j = i + 1;
-    const endp = folio + (1 << order);
-    while (j < n && pages[off + j] >= folio && pages[off + j] < endp && order > 0) j++;
-    gup_put_folio(k, folio, j - i, FOLL_PIN);
-    i = j;
+    const p = gup_page(pages, off + i);
+    const folio = k.memmap.head(p);
+    const nr = gup_folio_span(k, pages, off + i, off + n, folio);
+    gup_put_folio(k, folio, nr, FOLL_PIN);
+    i += nr;
   }
 }
 

@@ -16,7 +16,14 @@ import { GFP_USER, __GFP_NOWARN } from "../include/gfp.js";
 import { PG } from "../include/page_flags.js";
 import type { Kernel } from "../kernel.js";
 import { PF_MEMALLOC_PIN, Task } from "../kernel/task.js";
-import { folio_is_longterm_pinnable, type GupPages, PAGE_NULL, unpin_folio } from "./gup_refs.js";
+import {
+  folio_is_longterm_pinnable,
+  gup_page,
+  gup_set_page,
+  type GupPages,
+  PAGE_NULL,
+  unpin_folio,
+} from "./gup_refs.js";
 import { __get_user_pages_locked, type GupLocked } from "./gup_slow.js";
 import { folio_isolate_hugetlb, folio_isolate_lru, migrate_pages, putback_movable_pages } from "./migrate.js";
 import type { MmStruct } from "./mm_types.js";
@@ -76,7 +83,7 @@ interface Pofs {
 }
 
 function pofs_get_folio(k: Kernel, pofs: Pofs, i: number): number {
-  const e = pofs.entries[pofs.off + i];
+  const e = gup_page(pofs.entries, pofs.off + i);
   if (e < 0) return PAGE_NULL;
   return pofs.has_folios ? e : k.memmap.head(e);
 }
@@ -99,7 +106,7 @@ function collect_longterm_unpinnable_folios(k: Kernel, list: number[], pofs: Pof
     if (folio !== PAGE_NULL && !pofs.has_folios && mm.order(folio) > 0) {
       const end = folio + (1 << mm.order(folio));
       while (next < pofs.nr) {
-        const p = pofs.entries[pofs.off + next];
+        const p = gup_page(pofs.entries, pofs.off + next);
         if (p < folio || p >= end) break;
         next++;
       }
@@ -130,7 +137,7 @@ function migrate_longterm_unpinnable_folios(k: Kernel, list: number[], pofs: Pof
     if (folio === PAGE_NULL) continue;
     // migration fails on unexpected references: drop the pin GUP took
     unpin_folio(k, folio);
-    pofs.entries[pofs.off + i] = PAGE_NULL;
+    gup_set_page(pofs.entries, pofs.off + i, PAGE_NULL); // pofs_clear_entry()
   }
   let ret = -EAGAIN;
   if (list.length) {

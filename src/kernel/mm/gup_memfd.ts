@@ -18,7 +18,7 @@ import { alloc_file_folio, hugetlb_add_to_page_cache } from "../fs/hugetlbfs.js"
 import { page_cache_lookup } from "./filemap.js";
 import { folio_put } from "./folio.js";
 import { check_and_migrate_movable_folios, memalloc_pin_restore, memalloc_pin_save } from "./gup_longterm.js";
-import { type GupPages, try_grab_folio, unpin_folios } from "./gup_refs.js";
+import { gup_set_page, type GupPages, try_grab_folio, unpin_folios } from "./gup_refs.js";
 import { NIL } from "./memmap.js";
 import { SGP_CACHE, shmem_get_folio } from "./shmem.js";
 
@@ -115,7 +115,7 @@ export function memfd_pin_folios(
           }
           // offset_in_folio(folio, start)
           if (nr_folios === 0) offset.value = start % 2 ** (PAGE_SHIFT + k.memmap.order(folio));
-          folios[nr_folios] = folio;
+          gup_set_page(folios, nr_folios, folio);
           if (++nr_folios === max_folios) break;
         }
         if (!found.length) {

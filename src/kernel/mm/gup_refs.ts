@@ -23,52 +23,47 @@ import { PinlabError } from "../errors.js";
 import type { Kernel } from "../kernel.js";
 import { folio_is_fsdax } from "../fs/dax.js";
 import { folio_put_refs, GUP_PIN_COUNTING_BIAS, PageAnonExclusive } from "./folio.js";
-import { MEMMAP_CHUNK_SHIFT } from "./memmap.js";
+import { type MemChunk, MEMMAP_CHUNK_SHIFT } from "./memmap.js";
+import { fill_consecutive, PageArray } from "./page_array.js";
 import type { VmArea } from "./mm_types.js";
 import { folio_mark_dirty } from "./page_writeback.js";
 
-/** The page array GUP fills: one pfn per page. */
-export type GupPages = Int32Array | number[];
+/**
+ * The page array GUP fills: one pfn per page. Any Int32Array or number[]
+ * will do; a PageArray (page_array.ts) records the subpages of a huge
+ * mapping as one run, which pin and unpin handle once per folio. Kernel code
+ * reads entries with gup_page() and writes them with gup_set_page() or
+ * fill_subpages().
+ */
+export type GupPages = PageArray | Int32Array | number[];
 
 /** A cleared page-array entry (NULL). */
 export const PAGE_NULL = -1;
 
 const CHUNK_MASK = (1 << MEMMAP_CHUNK_SHIFT) - 1;
-const CHUNK_PAGES = 1 << MEMMAP_CHUNK_SHIFT;
-
-/** Identity tables, one per memmap chunk (pfn → pfn), so a run of subpages is one native copy. */
-const IOTA: (Int32Array | undefined)[] = [];
-function iota(chunk: number): Int32Array {
-  let t = IOTA[chunk];
-  if (!t) {
-    t = new Int32Array(CHUNK_PAGES);
-    const base = chunk * CHUNK_PAGES;
-    for (let i = 0; i < CHUNK_PAGES; i++) t[i] = base + i;
-    IOTA[chunk] = t;
-  }
-  return t;
-}
-
 /**
  * pages[base + j] = page + j for j < n: the consecutive subpages of a huge
  * mapping (the `pages[i + j] = subpage` loops of __get_user_pages() and
- * gup_fast_pmd_leaf()), as native copies for Int32Array page arrays.
+ * gup_fast_pmd_leaf()), recorded as one run in a PageArray and as native
+ * copies in an Int32Array.
  */
 export function fill_subpages(pages: GupPages, base: number, page: number, n: number): void {
-  if (pages instanceof Int32Array && page + n <= 0x7fffffff) {
-    while (n > 0) {
-      const off = page & CHUNK_MASK;
-      const cnt = Math.min(n, CHUNK_PAGES - off);
-      const t = iota(page >>> MEMMAP_CHUNK_SHIFT);
-      pages.set(cnt === CHUNK_PAGES ? t : t.subarray(off, off + cnt), base);
-      base += cnt;
-      page += cnt;
-      n -= cnt;
-    }
-    return;
-  }
-  for (let j = 0; j < n; j++) pages[base + j] = page + j;
+  if (pages instanceof PageArray) pages.setRun(base, page, n);
+  else if (pages instanceof Int32Array) fill_consecutive(pages, base, page, n);
+  else for (let j = 0; j < n; j++) pages[base + j] = page + j;
 }
+
+/** pages[i] */
+export function gup_page(pages: GupPages, i: number): number {
+  return pages instanceof PageArray ? pages.get(i) : pages[i];
+}
+
+/** pages[i] = page (pofs_clear_entry() and the like). */
+export function gup_set_page(pages: GupPages, i: number, page: number): void {
+  if (pages instanceof PageArray) pages.setPage(i, page);
+  else pages[i] = page;
+}
+
 const WHERE_GRAB = "mm/gup.c: try_grab_folio()";
 const WHERE_GET = "mm/gup.c: try_get_folio()";
 const WHERE_PUT = "mm/gup.c: gup_put_folio()";
@@ -287,18 +282,15 @@ function entryFolio(k: Kernel, page: number): number {
 }
 
 /**
- * gup_folio_next(): the folio of pages[i] and how many consecutive entries
- * from i belong to it. For a large folio the test "is this page part of
- * this folio" is a pfn range check, as pofs_next_folio() does.
+ * gup_folio_next()'s scan: how many consecutive entries from i (below n)
+ * belong to `folio`, the folio of pages[i]. For a large folio the test "is
+ * this page part of this folio" is a pfn range check, as pofs_next_folio()
+ * does; a PageArray answers it once per run.
  */
-function runLength(k: Kernel, pages: GupPages, i: number, n: number, folio: number): number {
-  const order = k.memmap.order(folio);
+export function gup_folio_span(k: Kernel, pages: GupPages, i: number, n: number, folio: number): number {
+  const end = folio + (1 << k.memmap.order(folio));
+  if (pages instanceof PageArray) return pages.spanIn(i, n, folio, end);
   let j = i + 1;
-  if (order === 0) {
-    while (j < n && pages[j] === folio) j++;
-    return j - i;
-  }
-  const end = folio + (1 << order);
   while (j < n) {
     const p = pages[j];
     if (p < folio || p >= end) break;
@@ -351,6 +343,27 @@ export function unpin_user_folio(k: Kernel, folio: number, npages: number): void
 }
 
 /**
+ * gup_put_folio(FOLL_PIN) of nr pins, inline, when the folio holds them and
+ * keeps a reference afterwards (neither [UNPIN-3] nor a free): a small
+ * folio loses nr × GUP_PIN_COUNTING_BIAS, a large one nr from refcount and
+ * _pincount (page[1], in the same chunk). False, changing nothing, otherwise.
+ */
+function put_pins_inline(c: MemChunk, ci: number, large: boolean, nr: number): boolean {
+  const rc = c.refcount[ci];
+  if (large) {
+    const pc = c.refcount[ci + 1];
+    if (pc < nr || rc - nr <= 0) return false;
+    c.refcount[ci + 1] = pc - nr;
+    c.refcount[ci] = rc - nr;
+    return true;
+  }
+  const bias = nr * GUP_PIN_COUNTING_BIAS;
+  if (rc >>> 0 < bias || rc - bias <= 0) return false;
+  c.refcount[ci] = rc - bias;
+  return true;
+}
+
+/**
  * unpin_user_pages(): release every pin of a page array. WARNs and does
  * nothing when npages looks like a -errno ([UNPIN-1]); skips NULL entries;
  * runs of entries in one folio are released with one gup_put_folio().
@@ -358,6 +371,42 @@ export function unpin_user_folio(k: Kernel, folio: number, npages: number): void
 export function unpin_user_pages(k: Kernel, pages: GupPages, npages: number): void {
   if (badCount(k, "unpin_user_pages", npages)) return;
   checkArray("unpin_user_pages", pages, npages);
+  let released: number;
+  if (pages instanceof PageArray) {
+    const dense = pages.plain();
+    released = dense ? unpin_pfns(k, dense, npages) : unpin_runs(k, pages, npages);
+  } else {
+    released = unpin_pfns(k, pages, npages);
+  }
+  if (released) k.vmstat.nr_foll_pin_released += released;
+}
+
+/** unpin_user_pages() of a PageArray with runs: gup_folio_next() answered per run. */
+function unpin_runs(k: Kernel, pages: PageArray, npages: number): number {
+  const memmap = k.memmap;
+  const zero = k.zeroPfn;
+  let released = 0;
+  let i = 0;
+  while (i < npages) {
+    const p = pages.get(i);
+    if (p < 0) {
+      i++;
+      continue;
+    }
+    const f = memmap.flags(p);
+    const order = (f & PG_ORDER_MASK) >>> PG_ORDER_SHIFT;
+    const folio = f & PG.tail ? p - (p & ((1 << order) - 1)) : p;
+    const nr = pages.spanIn(i, npages, folio, folio + (1 << order));
+    if (folio !== zero && put_pins_inline(memmap.chunk(folio), folio & CHUNK_MASK, order > 0, nr))
+      released += nr;
+    else gup_put_folio(k, folio, nr, FOLL_PIN);
+    i += nr;
+  }
+  return released;
+}
+
+/** unpin_user_pages() of an array of pfns; returns the pins released inline. */
+function unpin_pfns(k: Kernel, pages: Int32Array | number[], npages: number): number {
   const memmap = k.memmap;
   const zero = k.zeroPfn;
   let released = 0;
@@ -385,38 +434,30 @@ export function unpin_user_pages(k: Kernel, pages: GupPages, npages: number): vo
       if (typed) while (j < npages && typed[j] === p) j++;
       else while (j < npages && pages[j] === p) j++;
       const nr = j - i;
-      const rc = c.refcount[ci];
-      if (p !== zero && rc >>> 0 >= nr * GUP_PIN_COUNTING_BIAS && rc - nr * GUP_PIN_COUNTING_BIAS > 0) {
-        // gup_put_folio(FOLL_PIN) that does not free the folio, inline
-        c.refcount[ci] = rc - nr * GUP_PIN_COUNTING_BIAS;
-        released += nr;
-      } else {
-        gup_put_folio(k, p, nr, FOLL_PIN);
-      }
+      if (p !== zero && put_pins_inline(c, ci, false, nr)) released += nr;
+      else gup_put_folio(k, p, nr, FOLL_PIN);
     } else {
       const folio = f & PG.tail ? p - (p & ((1 << order) - 1)) : p;
-      const nr = 1 << order;
+      const end = folio + (1 << order);
       // gup_folio_next(): every entry of the run must lie in the folio; eight at a time
-      const end = folio + nr;
-      const a = typed ?? pages;
       while (
         j + 8 <= npages &&
-        inRange(a[j], folio, end) &&
-        inRange(a[j + 1], folio, end) &&
-        inRange(a[j + 2], folio, end) &&
-        inRange(a[j + 3], folio, end) &&
-        inRange(a[j + 4], folio, end) &&
-        inRange(a[j + 5], folio, end) &&
-        inRange(a[j + 6], folio, end) &&
-        inRange(a[j + 7], folio, end)
+        inRange(pages[j], folio, end) &&
+        inRange(pages[j + 1], folio, end) &&
+        inRange(pages[j + 2], folio, end) &&
+        inRange(pages[j + 3], folio, end) &&
+        inRange(pages[j + 4], folio, end) &&
+        inRange(pages[j + 5], folio, end) &&
+        inRange(pages[j + 6], folio, end) &&
+        inRange(pages[j + 7], folio, end)
       )
         j += 8;
-      while (j < npages && inRange(a[j], folio, end)) j++;
+      while (j < npages && inRange(pages[j], folio, end)) j++;
       gup_put_folio(k, folio, j - i, FOLL_PIN);
     }
     i = j;
   }
-  if (released) k.vmstat.nr_foll_pin_released += released;
+  return released;
 }
 
 /** folio_mark_dirty() under the folio lock (set_page_dirty_lock()). */
@@ -445,13 +486,13 @@ export function unpin_user_pages_dirty_lock(
   checkArray("unpin_user_pages_dirty_lock", pages, npages);
   let i = 0;
   while (i < npages) {
-    const p = pages[i];
+    const p = gup_page(pages, i);
     if (p < 0) {
       k.bug("mm/gup.c: unpin_user_pages_dirty_lock()", `NULL page at index ${i}`);
       return;
     }
     const folio = entryFolio(k, p);
-    const nr = runLength(k, pages, i, npages, folio);
+    const nr = gup_folio_span(k, pages, i, npages, folio);
     markDirtyLocked(k, folio);
     gup_put_folio(k, folio, nr, FOLL_PIN);
     i += nr;
@@ -487,9 +528,10 @@ export function unpin_folios(k: Kernel, folios: GupPages, nfolios: number): void
   checkArray("unpin_folios", folios, nfolios);
   let i = 0;
   while (i < nfolios) {
+    const f = gup_page(folios, i);
     let j = i + 1;
-    while (j < nfolios && folios[j] === folios[i]) j++;
-    if (folios[i] >= 0) gup_put_folio(k, folios[i], j - i, FOLL_PIN);
+    while (j < nfolios && gup_page(folios, j) === f) j++;
+    if (f >= 0) gup_put_folio(k, f, j - i, FOLL_PIN);
     i = j;
   }
 }
@@ -526,5 +568,8 @@ export function put_page(k: Kernel, page: number): void {
 /** release_pages()-style helper: put_page() on the first n entries, skipping NULL ones. */
 export function put_user_pages(k: Kernel, pages: GupPages, n: number): void {
   checkArray("put_user_pages", pages, n);
-  for (let i = 0; i < n; i++) if (pages[i] >= 0) put_page(k, pages[i]);
+  for (let i = 0; i < n; i++) {
+    const p = gup_page(pages, i);
+    if (p >= 0) put_page(k, p);
+  }
 }
