@@ -156,6 +156,13 @@ export const CALLS = {
     kernel: "mm/mlock.c: sys_munlockall()",
     doc: "unlock everything",
   },
+  uffdio_move: {
+    caller: "process",
+    args: [a("dst", "address"), a("src", "address"), len, opt("mode", "int")],
+    result: "int",
+    kernel: "mm/userfaultfd.c: move_pages()",
+    doc: "ioctl(UFFDIO_MOVE) on a userfaultfd registered over dst: move src's pages to dst (-EBUSY for a pinned page)",
+  },
   fork: {
     caller: "process",
     args: [],

@@ -132,6 +132,7 @@ export const ENTRY_POINTS: { readonly [N in CallName]: EntryPoint<N> | NotYet } 
   munlock: (c, addr, len) => c.m.munlock(c.pid, addr, len),
   mlockall: (c, flags) => c.m.mlockall(c.pid, flags),
   munlockall: (c) => c.m.munlockall(c.pid),
+  uffdio_move: (c, dst, src, len, mode) => c.m.uffdio_move(c.pid, dst, src, len, mode ?? 0),
   fork: (c) => c.m.fork(c.pid, c.binding ?? undefined),
   exit: (c, status) => c.m.exit(c.pid, status),
   // process: memory access
