@@ -524,6 +524,26 @@ const EVENTS: Event[] = [
       ...(m.release ? m.release(k) : []),
     ],
   },
+  {
+    id: "uffd-move",
+    what: "the pin, then UFFDIO_MOVE of the pinned page and of its unpinned neighbour",
+    applies: (k, m) => (k.id === "anon" || k.id === "thp") && m.held,
+    lines: (k, m) => [
+      ...m.pin(k),
+      step(`A: dst = mmap(NULL, ${k.size}, ${RW}, ${ANON}, -1, 0)`),
+      step("A: uffdio_move(dst, buf, 4K)", "-EBUSY if pinned (a vmsplice reference does not stop it)"),
+      step(
+        "A: uffdio_move(dst + 4K, buf + 4K, 4K)",
+        "in a THP: the folio must split first, which extra references prevent",
+      ),
+      ...look(k, "A"),
+      ...look(k, "A", "dst"),
+      ...look(k, "A", "buf + 4K"),
+      ...look(k, "A", "dst + 4K"),
+      ...writeAndLook(k, m, ["A"]),
+      ...(m.release ? [...m.release(k), step("A: uffdio_move(dst, buf, 4K)"), ...look(k, "A", "dst")] : []),
+    ],
+  },
 ];
 
 // --- assembling --------------------------------------------------------------------------------------

@@ -286,6 +286,14 @@ export class KernelSide {
         this.mlockall = true;
         step = { proc, op: "mlockall", args: { flags: n(0) } };
         break;
+      case "uffdio_move":
+        // the runner registers dst with a userfaultfd (UFFD_FEATURE_MOVE), moves, unregisters
+        step = {
+          proc,
+          op: "uffd_move",
+          args: { dst: n(0), src: n(1), len: n(2), mode: a.length > 3 ? n(3) : 0 },
+        };
+        break;
       case "munlockall":
         step = { proc, op: "munlockall" };
         break;

@@ -30,7 +30,19 @@ describe("the differential corpus", () => {
     for (const k of ["anon", "thp", "hugetlb2M", "hugetlb1G", "memfd", "tmpfs", "ext4-shared", "ext4-private", "secretmem", "zero"])
       expect(kinds).toContain(k);
     for (const m of ["io_uring", "vmsplice", "odirect", "process_vm", "proc_mem", "populate"]) expect(mechanisms).toContain(m);
-    for (const e of ["fork-before", "fork-after", "mprotect", "dontneed", "munmap", "ftruncate", "split", "collapse", "ksm", "child-writes"])
+    for (const e of [
+      "fork-before",
+      "fork-after",
+      "mprotect",
+      "dontneed",
+      "munmap",
+      "ftruncate",
+      "split",
+      "collapse",
+      "ksm",
+      "child-writes",
+      "uffd-move",
+    ])
       expect(events).toContain(e);
     for (const f of files) {
       const c = compile(readFileSync(join(dir, f), "utf8"));

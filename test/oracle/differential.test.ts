@@ -246,7 +246,7 @@ describe(`pinlab oracle on the live kernel${because}`, () => {
   );
 
   it.skipIf(skip)(
-    "the runner killed mid-scenario: a crash is reported, and no pin, file, mount or hugetlb page remains",
+    "the runner killed mid-scenario: a crash is reported, and no pin, file, mount, hugetlb page or sysctl change remains",
     async () => {
       const hugePath = "/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages";
       const hugeBefore = readFileSync(hugePath, "utf8").trim();
@@ -256,7 +256,11 @@ describe(`pinlab oracle on the live kernel${because}`, () => {
         return get("nr_foll_pin_acquired") - get("nr_foll_pin_released");
       };
       const pinsBefore = vm();
-      const c = checked(`machine hugetlb.2M=1
+      const thpPath = "/sys/kernel/mm/transparent_hugepage/enabled";
+      const overcommitPath = "/proc/sys/vm/overcommit_memory";
+      const thpBefore = readFileSync(thpPath, "utf8");
+      const overcommitBefore = readFileSync(overcommitPath, "utf8");
+      const c = checked(`machine hugetlb.2M=1 thp=${thpBefore.includes("[always]") ? "never" : "always"} overcommit=1
 mount tmpfs /t
 process A
 A: fd = open("/t/f", O_RDWR|O_CREAT)
@@ -287,6 +291,8 @@ assert load(A, buf) == 0x33
       expect(existsSync(r.rundir!)).toBe(false);
       expect(readFileSync("/proc/self/mounts", "utf8")).not.toContain(r.rundir!);
       expect(readFileSync(hugePath, "utf8").trim()).toBe(hugeBefore);
+      expect(readFileSync(thpPath, "utf8")).toBe(thpBefore);
+      expect(readFileSync(overcommitPath, "utf8")).toBe(overcommitBefore);
       // io_uring unpins from a workqueue after the ring's last user is gone
       for (let i = 0; i < 200 && vm() !== pinsBefore; i++) await new Promise((res) => setTimeout(res, 10));
       expect(vm()).toBe(pinsBefore);
