@@ -44,6 +44,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
@@ -1207,8 +1208,18 @@ static long long wop(const char *op, const jv *args, long long tpid, sb *obs)
 		if (p == MAP_FAILED) {
 			long long e = -(long long)errno;
 			if (e == -ENOMEM) {
+				/* The memory bound is to blame only if the mapping would not fit under it
+				 * (a hugetlb pool without a free page is also -ENOMEM). */
 				struct rlimit rl;
-				if (getrlimit(RLIMIT_AS, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
+				unsigned long long vm_pages = 0;
+				FILE *statm = fopen("/proc/self/statm", "r");
+				if (statm) {
+					if (fscanf(statm, "%llu", &vm_pages) != 1)
+						vm_pages = 0;
+					fclose(statm);
+				}
+				if (getrlimit(RLIMIT_AS, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+				    vm_pages * (unsigned long long)sysconf(_SC_PAGESIZE) + (unsigned long long)len > rl.rlim_cur) {
 					sb_field(obs, "rlimit_as");
 					sb_printf(obs, "%llu", (unsigned long long)rl.rlim_cur);
 				}
@@ -2876,7 +2887,7 @@ static void on_stop(int sig)
 
 static void usage(void)
 {
-	fputs("usage: pinlab-runner [--rundir DIR] [--journal FILE] [--as-limit-mb N]\n"
+	fputs("usage: pinlab-runner [--rundir DIR] [--journal FILE] [--as-limit-mb N] [--lock FILE]\n"
 	      "Reads steps as JSON lines on stdin, writes results as JSON lines on stdout.\n"
 	      "See docs/oracle-protocol.md.\n",
 	      stderr);
@@ -2885,7 +2896,7 @@ static void usage(void)
 
 int main(int argc, char **argv)
 {
-	const char *rd = NULL, *jp = NULL;
+	const char *rd = NULL, *jp = NULL, *lock_path = NULL;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--rundir") && i + 1 < argc)
 			rd = argv[++i];
@@ -2893,8 +2904,22 @@ int main(int argc, char **argv)
 			jp = argv[++i];
 		else if (!strcmp(argv[i], "--as-limit-mb") && i + 1 < argc)
 			as_limit_mb = atoll(argv[++i]);
+		else if (!strcmp(argv[i], "--lock") && i + 1 < argc)
+			lock_path = argv[++i];
 		else
 			usage();
+	}
+	/* One run at a time on this machine: runs change machine-wide state (the hugetlb pool,
+	 * the THP mode, ksmd, sysctls). The lock goes with the last process holding the file
+	 * (workers inherit it), so a killed run keeps it until its processes are gone. */
+	if (lock_path) {
+		int lfd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		if (lfd < 0)
+			die("cannot open lock %s: %s", lock_path, strerror(errno));
+		while (flock(lfd, LOCK_EX) < 0)
+			if (errno != EINTR)
+				die("cannot lock %s: %s", lock_path, strerror(errno));
+		move_fd_high(lfd, 11);
 	}
 	arena_cap = 4 * MSG_MAX;
 	arena = malloc(arena_cap);

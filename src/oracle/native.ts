@@ -79,6 +79,14 @@ export function packageRoot(): string {
   }
 }
 
+/**
+ * The lock that keeps oracle runs on one machine apart: each run changes machine-wide state
+ * (hugetlb pool, THP mode, ksmd, sysctls), so two at once would see each other's.
+ */
+export function defaultLockPath(): string {
+  return join(tmpdir(), "pinlab-oracle.lock");
+}
+
 /** Where `npm run build:native` puts the runner. */
 export function runnerBinaryPath(): string {
   return join(packageRoot(), "native", "pinlab-runner");
@@ -156,8 +164,13 @@ export interface NativeRunnerOptions {
   asLimitMb?: number;
   /** Added to a step's own deadline before the client gives up on the runner (default 5000 ms). */
   marginMs?: number;
-  /** Wait for the runner's hello at most this long (default 10 000 ms). */
+  /**
+   * Wait for the runner's hello at most this long (default 120 000 ms: it first waits for
+   * the machine-wide lock, which another run may hold).
+   */
   startTimeoutMs?: number;
+  /** The machine-wide lock file that keeps runs apart (default defaultLockPath()); null: none. */
+  lock?: string | null;
   /** Where to create the run directory (default: the first of runDirCandidates() that works). */
   runDirParent?: string;
 }
@@ -261,16 +274,26 @@ export class NativeRunner {
     if (!rundir) throw new OracleError(`cannot create a run directory under ${parents.join(", ")}`);
     const journalPath = `${rundir}.journal`;
     const args = ["--rundir", rundir, "--journal", journalPath];
+    const lock = opts.lock === undefined ? defaultLockPath() : opts.lock;
+    if (lock !== null) args.push("--lock", lock);
     if (opts.asLimitMb !== undefined) args.push("--as-limit-mb", String(opts.asLimitMb));
     // detached: the runner leads its own process group, so the supervisor can kill
     // every process it made even if the journal missed one.
     const child = spawn(avail.binary, args, { stdio: ["pipe", "pipe", "pipe"], detached: true });
+    // A write to a runner that just died fails with EPIPE; the step is failed by the exit
+    // handler (failPending), so the stream error itself carries nothing more.
+    child.stdin.on("error", () => {});
     const r = new NativeRunner(child, rundir, journalPath, opts.marginMs ?? 5000);
     const hello = await new Promise<RunnerHello | Error>((resolve) => {
       r.helloWaiter = resolve;
       const t = setTimeout(
-        () => resolve(new OracleError("the runner did not say hello")),
-        opts.startTimeoutMs ?? 10_000,
+        () =>
+          resolve(
+            new OracleError(
+              `the runner did not say hello (is another oracle run holding ${lock ?? "the lock"}?)`,
+            ),
+          ),
+        opts.startTimeoutMs ?? 120_000,
       );
       t.unref();
       void r.exitPromise.then(() =>
