@@ -12,7 +12,14 @@ import { PTE } from "./include/pgtable.js";
 import { Kernel } from "./kernel.js";
 import { do_exit } from "./kernel/exit.js";
 import { do_fork } from "./kernel/fork.js";
-import { CAP_IPC_LOCK, CAP_SYS_ADMIN, CAP_SYS_PTRACE, type FileRef, Task } from "./kernel/task.js";
+import {
+  CAP_IPC_LOCK,
+  CAP_SYS_ADMIN,
+  CAP_SYS_NICE,
+  CAP_SYS_PTRACE,
+  type FileRef,
+  Task,
+} from "./kernel/task.js";
 import type { OpenFile } from "./fs/file.js";
 import {
   do_mount,
@@ -92,10 +99,12 @@ const TTY: FileRef = { kind: "tty", release: () => {}, dup: () => TTY };
 
 export interface SpawnOptions {
   uid?: number;
-  /** capabilities; default: root's full set (CAP_IPC_LOCK, CAP_SYS_ADMIN, CAP_SYS_PTRACE) */
+  /** capabilities; default: root's full set (CAP_IPC_LOCK, CAP_SYS_ADMIN, CAP_SYS_PTRACE, CAP_SYS_NICE) */
   caps?: number[];
   /** RLIMIT_MEMLOCK in bytes; default the machine's memlockLimit */
   memlock?: number;
+  /** the NUMA node the process runs on (numa_node_id()), 0 … nodes-1; default 0 */
+  node?: number;
 }
 
 /** What a page looks like, for assertions and the CLI. */
@@ -103,6 +112,8 @@ export interface PageInfo {
   pfn: number;
   folio: number;
   order: number;
+  /** page_to_nid() */
+  node: number;
   zone: string;
   migratetype: string;
   refcount: number;
@@ -132,7 +143,12 @@ export class Machine {
   spawn(name: string, opts: SpawnOptions = {}): number {
     const k = this.k;
     const mm = new MmStruct(k.newId("mm"), MMAP_BASE);
-    const caps = opts.caps ?? [CAP_IPC_LOCK, CAP_SYS_ADMIN, CAP_SYS_PTRACE];
+    const node = opts.node ?? 0;
+    if (!Number.isInteger(node) || node < 0 || node >= this.config.nodes)
+      throw new PinlabError(
+        `spawn(${name}): node=${node} but the machine has ${this.config.nodes} node(s), 0 … ${this.config.nodes - 1}; pick one of them or raise machine nodes=`,
+      );
+    const caps = opts.caps ?? [CAP_IPC_LOCK, CAP_SYS_ADMIN, CAP_SYS_PTRACE, CAP_SYS_NICE];
     const t = new Task(
       k.newId("pid"),
       name,
@@ -142,6 +158,7 @@ export class Machine {
       opts.memlock ?? this.config.memlockLimit,
       null,
     );
+    t.numa_node = node;
     // stdin, stdout and stderr: a process's first open() returns 3
     for (let fd = 0; fd < 3; fd++) t.allocFd(TTY);
     k.tasks.set(t.pid, t);
@@ -590,6 +607,7 @@ export class Machine {
       pfn,
       folio,
       order,
+      node: k.pa.page_to_nid(pfn),
       zone: ZONE_NAMES[k.pa.zoneIdOf(pfn)],
       migratetype: MIGRATETYPE_NAMES[k.pa.get_pageblock_migratetype(pfn)],
       refcount: k.memmap.refcount(folio),

@@ -304,6 +304,15 @@ export const RULE_TABLE: readonly KernelRule[] = [
     events: [],
   },
   {
+    fn: "addNode",
+    file: "mm/page_alloc.c",
+    summary: "Add the next node, pfns [startPfn, endPfn): nodes come in order and are all the same size.",
+    model: "src/kernel/mm/page_alloc.ts",
+    errnos: [],
+    spec: [],
+    events: [],
+  },
+  {
     fn: "addressOf",
     file: "include/linux/mm_types.h",
     summary: "The address of file/anon page index idx in this VMA (vma_address()), or -1.",
@@ -382,7 +391,8 @@ export const RULE_TABLE: readonly KernelRule[] = [
   {
     fn: "alloc_migration_target",
     file: "mm/migrate.c",
-    summary: "a folio of the source's order.",
+    summary:
+      "a folio of the source's order, on node `nid` or, for NUMA_NO_NODE, the source's own node (mtc->nid, folio_nid()).",
     model: "src/kernel/mm/migrate.ts",
     errnos: [],
     spec: [],
@@ -532,7 +542,7 @@ export const RULE_TABLE: readonly KernelRule[] = [
     fn: "bootMemory",
     file: "",
     summary:
-      "Lay out zones (DMA32 below 4 GiB, Normal, Movable at the top like movablecore=), reserve the low 4 MiB, place the CMA area just below ZONE_MOVABLE, and free the rest to the buddy allocator.",
+      "Lay out nodes (config.nodes equal ranges) and their zones (DMA32 below 4 GiB, Normal, Movable at the top like movablecore=), reserve the low 4 MiB, place the CMA area just below ZONE_MOVABLE, and free the rest to the …",
     model: "src/kernel/kernel.ts",
     errnos: [],
     spec: [],
@@ -3426,6 +3436,15 @@ export const RULE_TABLE: readonly KernelRule[] = [
     events: [],
   },
   {
+    fn: "nodeHasMemory",
+    file: "mm/page_alloc.c",
+    summary: "node_state(nid, N_MEMORY): the node exists and has memory",
+    model: "src/kernel/mm/page_alloc.ts",
+    errnos: [],
+    spec: [],
+    events: [],
+  },
+  {
     fn: "noop_dirty_folio",
     file: "mm/page-writeback.c",
     summary: "set PG_dirty, nothing to account (shmem, hugetlbfs, secretmem, DAX, orphans).",
@@ -3484,6 +3503,15 @@ export const RULE_TABLE: readonly KernelRule[] = [
     file: "mm/rmap.c",
     summary: "page_mapcount() with CONFIG_PAGE_MAPCOUNT: PTE mappings of the page plus entire mappings.",
     model: "src/kernel/mm/rmap.ts",
+    errnos: [],
+    spec: [],
+    events: [],
+  },
+  {
+    fn: "page_to_nid",
+    file: "mm/page_alloc.c",
+    summary: "nodes are equal, contiguous pfn ranges, so the node is a division.",
+    model: "src/kernel/mm/page_alloc.ts",
     errnos: [],
     spec: [],
     events: [],
