@@ -5,7 +5,7 @@
  */
 import { type MachineConfig, type MachineConfigInput, resolveConfig } from "./config.js";
 import { PinlabError } from "./errors.js";
-import { EBADF, EFAULT, EINVAL, ENODEV, ENOENT, EPERM, ESRCH } from "./include/errno.js";
+import { EBADF, EFAULT, EINVAL, ENOENT } from "./include/errno.js";
 import { MIGRATETYPE_NAMES, PAGE_SIZE, ZONE_NAMES } from "./include/mmzone.js";
 import { PG } from "./include/page_flags.js";
 import { PTE } from "./include/pgtable.js";
@@ -70,11 +70,11 @@ import { kvm_read_guest, kvm_write_guest } from "./drivers/kvm.js";
 import { cma_alloc, cma_release, type CmaAllocResult } from "./mm/cma.js";
 import { offline_pages, type OfflineResult } from "./mm/memory_hotplug.js";
 import { migrate_folio_out } from "./mm/migrate.js";
+import { kernel_move_pages } from "./mm/move_pages.js";
 import { memfd_pin_folios } from "./mm/gup_memfd.js";
 import { compact_node, type CompactResult } from "./mm/compaction.js";
 import { reclaim_all, type ReclaimResult } from "./mm/vmscan.js";
 import { FsFile } from "./fs/open.js";
-import { ptrace_may_access } from "./drivers/process_vm.js";
 import { writeback_inode } from "./mm/page_writeback.js";
 import { folio_maybe_dma_pinned, folio_pincount, folio_mapcount } from "./mm/folio.js";
 import { do_madvise } from "./mm/madvise.js";
@@ -465,22 +465,34 @@ export class Machine {
     return offline_pages(this.k, startPfn, nrPages, retryBudget, migrate_folio_out);
   }
   /**
-   * move_pages(pid, addr, node, flags) for one page. The model has one NUMA
-   * node, so a move to node 0 finds the page already there and anything else
-   * is -ENODEV (do_pages_move() → node_state(node, N_MEMORY)).
+   * move_pages(2): move `pages` of process `target` (0: the caller) to
+   * `nodes[i]`, or, with nodes === null, write each page's node into
+   * `status` (mm/migrate.c: kernel_move_pages()). `status` is the caller's
+   * array: entries the kernel does not write keep their value (fill it with
+   * MOVE_PAGES_STATUS_UNSET to see which). Returns 0, the number of pages
+   * not migrated, or -errno (see kernel_move_pages()).
    */
-  move_pages(pid: number, target: number, addr: number, node: number, flags: number): number {
-    const MPOL_MF_MOVE = 1 << 1;
-    const MPOL_MF_MOVE_ALL = 1 << 2;
-    if (flags & ~(MPOL_MF_MOVE | MPOL_MF_MOVE_ALL)) return -EINVAL;
+  sys_move_pages(
+    pid: number,
+    target: number,
+    pages: readonly number[],
+    nodes: readonly number[] | null,
+    status: Int32Array,
+    flags: number,
+  ): number {
+    pages.forEach((p, i) => Machine.num(`move_pages: pages[${i}]`, p));
+    if (nodes && nodes.length !== pages.length)
+      throw new PinlabError(
+        `move_pages: ${pages.length} pages but ${nodes.length} nodes; give one node per page or null to query`,
+      );
+    if (status.length < pages.length)
+      throw new PinlabError(`move_pages: status has ${status.length} entries for ${pages.length} pages`);
     const caller = this.live(pid);
-    const t = this.k.tasks.get(target);
-    if (!t || !t.mm) return -ESRCH;
-    if (flags & MPOL_MF_MOVE_ALL && !caller.capable(CAP_SYS_ADMIN)) return -EPERM;
-    if (!ptrace_may_access(caller, t)) return -EPERM;
-    if (node !== 0) return -ENODEV;
-    void addr;
-    return 0;
+    return kernel_move_pages(this.k, caller, target, pages, nodes, status, flags);
+  }
+  /** move_pages(2) of one page to `node`: the syscall's return value (its status is dropped). */
+  move_pages(pid: number, target: number, addr: number, node: number, flags: number): number {
+    return this.sys_move_pages(pid, target, [addr], [node], new Int32Array(1), flags);
   }
   /** memfd_pin_folios() by a kernel actor (udmabuf): the folios pinned, recorded as one pin. */
   memfd_pin_folios(
