@@ -9,6 +9,7 @@ import { DEFAULT_KCONFIG, type KconfigSwitches, type MachineConfig } from "../ke
 import { ERRNO, type ErrnoName } from "../kernel/include/errno.js";
 import { FOLL } from "../kernel/include/foll_flags.js";
 import { FALLOC, MADV, MAP, MFD, MLOCK, MREMAP, O, PROT } from "../kernel/include/mman.js";
+import { MPOL_MF } from "../kernel/include/mempolicy.js";
 import { MIGRATE, ZONE } from "../kernel/include/mmzone.js";
 import { CAP_IPC_LOCK, CAP_SYS_ADMIN, CAP_SYS_NICE, CAP_SYS_PTRACE } from "../kernel/kernel/task.js";
 import { HAZARD_NAMES, type HazardName } from "../observe/hazard.js";
@@ -45,6 +46,7 @@ export const FLAG_FAMILIES = {
   MFD,
   FALLOC,
   FOLL,
+  MPOL_MF,
 } as const satisfies Record<string, Record<string, number>>;
 export type FlagFamily = keyof typeof FLAG_FAMILIES;
 export const FLAG_FAMILY_NAMES = Object.keys(FLAG_FAMILIES) as FlagFamily[];

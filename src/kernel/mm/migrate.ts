@@ -283,6 +283,8 @@ export function migrate_folio_to(
       reason,
       fromZone: k.pa.zoneIdOf(folio),
       toZone: k.pa.zoneIdOf(dst),
+      // nodes only where there are several, so one-node traces stay as they were
+      ...(k.pa.nodes.length > 1 ? { fromNode: k.pa.page_to_nid(folio), toNode: k.pa.page_to_nid(dst) } : {}),
     });
   // migrate_folio_done(): the caller's references go, and with them the old folio
   mm.clear(folio, PG.isolated);
