@@ -77,7 +77,7 @@ export function formatResult(
       `machine memory=${size(c.memory)} movable=${size(c.movable)} cma=${size(c.cma)} thp=${c.thp}` +
         (c.hugetlb2M ? ` hugetlb.2M=${c.hugetlb2M}` : "") +
         (c.hugetlb1G ? ` hugetlb.1G=${c.hugetlb1G}` : "") +
-        (c.nodes > 1 ? ` nodes=${c.nodes}` : ""),
+        (c.nodes ? ` nodes=${c.nodes}` : ""),
     );
   }
   out.push("");
