@@ -18,7 +18,13 @@ import {
 } from "../../src/kernel/include/errno.js";
 import { FOLL_LONGTERM, FOLL_WRITE } from "../../src/kernel/include/foll_flags.js";
 import { MPOL_MF_MOVE, MPOL_MF_MOVE_ALL, MPOL_MF_STRICT } from "../../src/kernel/include/mempolicy.js";
-import { MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE } from "../../src/kernel/include/mman.js";
+import {
+  MAP_ANONYMOUS,
+  MAP_HUGETLB,
+  MAP_PRIVATE,
+  PROT_READ,
+  PROT_WRITE,
+} from "../../src/kernel/include/mman.js";
 import { CAP_SYS_PTRACE } from "../../src/kernel/kernel/task.js";
 import { check_invariants } from "../../src/kernel/invariants.js";
 import { Machine } from "../../src/kernel/machine.js";
@@ -239,6 +245,22 @@ describe("gup-semantics.md §3.1: move_pages(2) per-page status", () => {
     expect(movePages(m, A, A, [buf], [1])).toEqual({ ret: -ENOMEM, status: [UNSET] });
     expect(nodeOf(m, A, buf)).toBe(0);
     expect(check_invariants(m.k)).toEqual([]);
+  });
+
+  it("a hugetlb page moves to a fresh folio on the node; the pool keeps its size", () => {
+    const m = new Machine({ nodes: 2, hugetlb2M: 2 });
+    const A = m.spawn("A");
+    const buf = m.mmap(A, 0, 2 * 1024 ** 2, RW, ANON | MAP_HUGETLB, -1, 0);
+    expect(m.store(A, buf, 9)).toBe(0);
+    expect(nodeOf(m, A, buf)).toBe(0); // the pool was filled from node 0
+    // no free pool folio on node 1: alloc_hugetlb_folio_nodemask() allocates one there
+    expect(movePages(m, A, A, [buf], [1])).toEqual({ ret: 0, status: [1] });
+    expect(nodeOf(m, A, buf)).toBe(1);
+    expect(m.load(A, buf)).toBe(9);
+    expect(check_invariants(m.k)).toEqual([]);
+    m.exit(A);
+    expect(m.k.hstates[0].nrHugePages).toBe(2);
+    expect(m.k.hstates[0].surplusHugePages).toBe(0);
   });
 
   it("a THP moves as one folio; its second address finds it on the node already", () => {
