@@ -544,6 +544,28 @@ const EVENTS: Event[] = [
       ...(m.release ? [...m.release(k), step("A: uffdio_move(dst, buf, 4K)"), ...look(k, "A", "dst")] : []),
     ],
   },
+  {
+    id: "move-pages",
+    what: "the pin, then move_pages(2) to this node, to a node that does not exist, and the status query",
+    applies: (k, m) =>
+      (k.id === "anon" || k.id === "thp" || k.id === "memfd" || k.id === "hugetlb2M") && m.held,
+    lines: (k, m) => [
+      ...m.pin(k),
+      step(
+        "A: r = move_pages(A, buf, 0, MPOL_MF_MOVE, 2)",
+        "already on node 0: status 0, nothing to migrate",
+      ),
+      value("move_status(r, 0)"),
+      value("move_status(r, 1)"),
+      step("A: move_pages(A, buf, 1, MPOL_MF_MOVE)", "no node 1"),
+      step("A: q = move_pages_stat(A, buf, 4)"),
+      value("move_status(q, 0)"),
+      value("move_status(q, 3)"),
+      value("node(A, buf)"),
+      ...m.view(k),
+      ...(m.release ? m.release(k) : []),
+    ],
+  },
 ];
 
 // --- assembling --------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ import type { TraceEvent } from "../kernel/tracepoint.js";
 import { describePin } from "../observe/provenance.js";
 import {
   formatDiagnostic,
+  formatStatus,
   type Diagnostic,
   type ScenarioResult,
   type StepResult,
@@ -53,7 +54,8 @@ function stepLine(st: StepResult): string {
   if (st.result) s += `  → ${st.result.kind === "int" ? st.result.text : JSON.stringify(st.result)}`;
   if (st.result?.kind === "int" && st.result.handle) {
     const h = st.result.handle;
-    s += ` (${h.kind}: ${h.pinned ? `${h.pinned} pinned` : `${h.referenced} referenced`})`;
+    if (h.status) s += ` (status: ${h.status.map(formatStatus).join(", ")})`;
+    else s += ` (${h.kind}: ${h.pinned ? `${h.pinned} pinned` : `${h.referenced} referenced`})`;
   }
   s += mark(st);
   if (st.expect && !st.expect.met) s += ` expected ${st.expect.expected}`;
@@ -74,7 +76,8 @@ export function formatResult(
     out.push(
       `machine memory=${size(c.memory)} movable=${size(c.movable)} cma=${size(c.cma)} thp=${c.thp}` +
         (c.hugetlb2M ? ` hugetlb.2M=${c.hugetlb2M}` : "") +
-        (c.hugetlb1G ? ` hugetlb.1G=${c.hugetlb1G}` : ""),
+        (c.hugetlb1G ? ` hugetlb.1G=${c.hugetlb1G}` : "") +
+        (c.nodes ? ` nodes=${c.nodes}` : ""),
     );
   }
   out.push("");

@@ -3,7 +3,7 @@
  * set. Every field is documented with its default; sizes are in bytes.
  */
 import { PinlabError } from "./errors.js";
-import { HPAGE_PMD_SIZE, PAGE_SIZE } from "./include/mmzone.js";
+import { HPAGE_PMD_SIZE, MAX_NUMNODES, PAGE_SIZE } from "./include/mmzone.js";
 
 export type ThpMode = "always" | "madvise" | "never";
 
@@ -47,6 +47,12 @@ export interface MachineConfig {
   overcommitMemory: 0 | 1 | 2;
   /** seed of the PRNG behind the kernel's nondeterministic choices (default 1) */
   seed: number;
+  /**
+   * NUMA nodes (default 1): memory is split into this many equal, contiguous
+   * nodes, each with its own zones (struct pglist_data), like a machine whose
+   * SRAT gives each socket one memory range. 1 … MAX_NUMNODES (64).
+   */
+  nodes: number;
   kconfig: KconfigSwitches;
 }
 
@@ -72,6 +78,7 @@ export const DEFAULT_CONFIG: MachineConfig = {
   memlockLimit: 8 * 1024 * 1024,
   overcommitMemory: 0,
   seed: 1,
+  nodes: 1,
   kconfig: DEFAULT_KCONFIG,
 };
 
@@ -115,6 +122,21 @@ export function resolveConfig(input: MachineConfigInput = {}): MachineConfig {
   need(
     hugeBytes <= c.memory - RESERVED_LOW_BYTES - 32 * 1024 * 1024,
     `hugetlb pools (${hugeBytes} bytes) do not fit in memory=${c.memory}; lower hugetlb.2M/hugetlb.1G`,
+  );
+  need(
+    Number.isSafeInteger(c.nodes) && c.nodes >= 1 && c.nodes <= MAX_NUMNODES,
+    `nodes=${c.nodes} must be a whole number from 1 to ${MAX_NUMNODES} (MAX_NUMNODES); use e.g. nodes=2`,
+  );
+  const nodeBytes = c.memory / c.nodes;
+  need(
+    nodeBytes % mb2 === 0 && nodeBytes >= 32 * 1024 * 1024,
+    `memory=${c.memory} split into nodes=${c.nodes} gives nodes of ${nodeBytes} bytes; each node must be a multiple of 2M and at least 32M: lower nodes or raise memory`,
+  );
+  // gup's ZONE_MOVABLE test (folio_is_longterm_pinnable(), gup_fast) knows one
+  // movable range; with several nodes the kernel would spread movablecore= over them.
+  need(
+    c.nodes === 1 || c.movable === 0,
+    `movable= with nodes=${c.nodes} is not modelled (ZONE_MOVABLE would span nodes); drop movable= or use nodes=1`,
   );
   need(PAGE_SIZE === 4096, "page size");
   return c;

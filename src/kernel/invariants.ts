@@ -3,7 +3,7 @@
  * property tests: a violated one names the rule and the page.
  *  - refcount ≥ mapcount (+1 per page-cache slot is the fs layer's to add)
  *  - every present, non-special entry points at an allocated folio
- *  - free lists hold only free, unreferenced pages
+ *  - free lists hold only free, unreferenced pages, each block inside its zone and node
  */
 import { PG } from "./include/page_flags.js";
 import { PTE } from "./include/pgtable.js";
@@ -24,6 +24,9 @@ export function check_invariants(k: Kernel): string[] {
         errs.push(`free block ${pfn} (order ${order}) has refcount ${mm.refcount(pfn)}`);
       if (mm.order(pfn) !== order)
         errs.push(`free block ${pfn} on order-${order} list has order ${mm.order(pfn)}`);
+      // buddies never merge across a zone or node boundary (page_is_buddy() checks the zone)
+      if (!z.contains(pfn) || !z.contains(pfn + (1 << order) - 1) || k.pa.page_to_nid(pfn) !== z.nid)
+        errs.push(`free block ${pfn} (order ${order}) lies outside zone ${z.name} of node ${z.nid}`);
     }
   }
   // page tables → allocated folios

@@ -7,11 +7,11 @@
 import { KernelOops } from "./errors.js";
 import { type MachineConfig, RESERVED_LOW_BYTES } from "./config.js";
 import { __GFP_ZERO, GFP_KERNEL } from "./include/gfp.js";
-import { DMA32_END_PFN, HPAGE_PMD_ORDER, MIGRATE, PAGE_SIZE, ZONE } from "./include/mmzone.js";
+import { DMA32_END_PFN, HPAGE_PMD_ORDER, MIGRATE, PAGE_SIZE, ZONE, type ZoneId } from "./include/mmzone.js";
 import { PG } from "./include/page_flags.js";
 import { MemMap, NIL } from "./mm/memmap.js";
 import { AnonVma, type VmArea } from "./mm/mm_types.js";
-import { PageAlloc } from "./mm/page_alloc.js";
+import { PageAlloc, type Zone } from "./mm/page_alloc.js";
 import { VmStat } from "./mm/vmstat.js";
 import { type HState, free_huge_folio, hugetlb_boot } from "./mm/hugetlb.js";
 import { PF_MEMALLOC_PIN, type Task } from "./kernel/task.js";
@@ -71,16 +71,18 @@ export class Kernel {
     this.pa = new PageAlloc(this.memmap, {
       cmaEnabled: config.kconfig.CMA,
       memallocPin: () => this.current !== null && (this.current.flags & PF_MEMALLOC_PIN) !== 0,
+      localNode: () => (this.current !== null ? this.current.numa_node : 0),
     });
     this.zeroPfn = this.bootMemory();
     hugetlb_boot(this);
   }
 
   /**
-   * Lay out zones (DMA32 below 4 GiB, Normal, Movable at the top like
-   * movablecore=), reserve the low 4 MiB, place the CMA area just below
-   * ZONE_MOVABLE, and free the rest to the buddy allocator. Returns the
-   * zero page's pfn.
+   * Lay out nodes (config.nodes equal ranges) and their zones (DMA32 below
+   * 4 GiB, Normal, Movable at the top like movablecore=), reserve the low
+   * 4 MiB, place the CMA area just below ZONE_MOVABLE, and free the rest to
+   * the buddy allocator. Returns the zero page's pfn. A node's zone is the
+   * zone's range clipped to the node, as free_area_init() computes it.
    */
   private bootMemory(): number {
     const c = this.config;
@@ -89,9 +91,20 @@ export class Kernel {
     const cmaStart = movableStart - c.cma / PAGE_SIZE;
     const reservedEnd = RESERVED_LOW_BYTES / PAGE_SIZE;
     const dma32End = Math.min(DMA32_END_PFN, movableStart);
-    const zDma = this.pa.addZone(ZONE.DMA32, 0, dma32End);
-    const zNormal = this.pa.addZone(ZONE.NORMAL, dma32End, movableStart);
-    const zMovable = this.pa.addZone(ZONE.MOVABLE, movableStart, nrPages);
+    const ranges: [ZoneId, number, number][] = [
+      [ZONE.DMA32, 0, dma32End],
+      [ZONE.NORMAL, dma32End, movableStart],
+      [ZONE.MOVABLE, movableStart, nrPages],
+    ];
+    const nodePages = nrPages / c.nodes;
+    const zones: Zone[] = [];
+    for (let nid = 0; nid < c.nodes; nid++) {
+      const ns = nid * nodePages;
+      const ne = ns + nodePages;
+      this.pa.addNode(ns, ne);
+      const clip = (p: number) => Math.min(ne, Math.max(ns, p));
+      for (const [zid, zs, ze] of ranges) zones.push(this.pa.addZone(zid, clip(zs), clip(ze), nid));
+    }
     // memblock reservations: kernel image, low memory, the zero page
     for (let p = 0; p < reservedEnd; p++) {
       this.memmap.setFlagsWord(p, PG.reserved);
@@ -100,14 +113,17 @@ export class Kernel {
     this.pa.setPageblockMt(0, reservedEnd, MIGRATE.UNMOVABLE);
     const zeroPfn = reservedEnd - 1;
     this.memmap.setContent(zeroPfn, 0);
-    for (const z of [zDma, zNormal]) {
+    for (const z of zones) {
+      if (z.id === ZONE.MOVABLE) {
+        if (z.spannedPages > 0) this.pa.freeBootRange(z, z.startPfn, z.endPfn, MIGRATE.MOVABLE);
+        continue;
+      }
       const lo = Math.max(z.startPfn, reservedEnd);
       const plainEnd = Math.max(lo, Math.min(z.endPfn, cmaStart));
       if (plainEnd > lo) this.pa.freeBootRange(z, lo, plainEnd, MIGRATE.MOVABLE);
       const cmaLo = Math.max(lo, cmaStart);
       if (z.endPfn > cmaLo && c.cma > 0) this.pa.freeBootRange(z, cmaLo, z.endPfn, MIGRATE.CMA);
     }
-    if (zMovable.spannedPages > 0) this.pa.freeBootRange(zMovable, movableStart, nrPages, MIGRATE.MOVABLE);
     this.cmaRange = c.cma > 0 ? [cmaStart, movableStart] : null;
     return zeroPfn;
   }

@@ -5,14 +5,21 @@
  */
 import { type MachineConfig, type MachineConfigInput, resolveConfig } from "./config.js";
 import { PinlabError } from "./errors.js";
-import { EBADF, EFAULT, EINVAL, ENODEV, ENOENT, EPERM, ESRCH } from "./include/errno.js";
+import { EBADF, EFAULT, EINVAL, ENOENT } from "./include/errno.js";
 import { MIGRATETYPE_NAMES, PAGE_SIZE, ZONE_NAMES } from "./include/mmzone.js";
 import { PG } from "./include/page_flags.js";
 import { PTE } from "./include/pgtable.js";
 import { Kernel } from "./kernel.js";
 import { do_exit } from "./kernel/exit.js";
 import { do_fork } from "./kernel/fork.js";
-import { CAP_IPC_LOCK, CAP_SYS_ADMIN, CAP_SYS_PTRACE, type FileRef, Task } from "./kernel/task.js";
+import {
+  CAP_IPC_LOCK,
+  CAP_SYS_ADMIN,
+  CAP_SYS_NICE,
+  CAP_SYS_PTRACE,
+  type FileRef,
+  Task,
+} from "./kernel/task.js";
 import type { OpenFile } from "./fs/file.js";
 import {
   do_mount,
@@ -63,6 +70,7 @@ import { kvm_read_guest, kvm_write_guest } from "./drivers/kvm.js";
 import { cma_alloc, cma_release, type CmaAllocResult } from "./mm/cma.js";
 import { offline_pages, type OfflineResult } from "./mm/memory_hotplug.js";
 import { migrate_folio_out } from "./mm/migrate.js";
+import { kernel_move_pages } from "./mm/move_pages.js";
 import { memfd_pin_folios } from "./mm/gup_memfd.js";
 import { compact_node, type CompactResult } from "./mm/compaction.js";
 import { reclaim_all, type ReclaimResult } from "./mm/vmscan.js";
@@ -71,7 +79,6 @@ import { block_read_backing, is_blockfs_type } from "./fs/blockfs.js";
 import { inode_by_id } from "./fs/inode.js";
 import { i_size_pages, page_cache_lookup } from "./mm/filemap.js";
 import { NIL } from "./mm/memmap.js";
-import { ptrace_may_access } from "./drivers/process_vm.js";
 import { writeback_inode } from "./mm/page_writeback.js";
 import { folio_maybe_dma_pinned, folio_pincount, folio_mapcount } from "./mm/folio.js";
 import { do_madvise } from "./mm/madvise.js";
@@ -96,10 +103,12 @@ const TTY: FileRef = { kind: "tty", release: () => {}, dup: () => TTY };
 
 export interface SpawnOptions {
   uid?: number;
-  /** capabilities; default: root's full set (CAP_IPC_LOCK, CAP_SYS_ADMIN, CAP_SYS_PTRACE) */
+  /** capabilities; default: root's full set (CAP_IPC_LOCK, CAP_SYS_ADMIN, CAP_SYS_PTRACE, CAP_SYS_NICE) */
   caps?: number[];
   /** RLIMIT_MEMLOCK in bytes; default the machine's memlockLimit */
   memlock?: number;
+  /** the NUMA node the process runs on (numa_node_id()), 0 … nodes-1; default 0 */
+  node?: number;
 }
 
 /** What a page looks like, for assertions and the CLI. */
@@ -107,6 +116,8 @@ export interface PageInfo {
   pfn: number;
   folio: number;
   order: number;
+  /** page_to_nid() */
+  node: number;
   zone: string;
   migratetype: string;
   refcount: number;
@@ -136,7 +147,12 @@ export class Machine {
   spawn(name: string, opts: SpawnOptions = {}): number {
     const k = this.k;
     const mm = new MmStruct(k.newId("mm"), MMAP_BASE);
-    const caps = opts.caps ?? [CAP_IPC_LOCK, CAP_SYS_ADMIN, CAP_SYS_PTRACE];
+    const node = opts.node ?? 0;
+    if (!Number.isInteger(node) || node < 0 || node >= this.config.nodes)
+      throw new PinlabError(
+        `spawn(${name}): node=${node} but the machine has ${this.config.nodes} node(s), 0 … ${this.config.nodes - 1}; pick one of them or raise machine nodes=`,
+      );
+    const caps = opts.caps ?? [CAP_IPC_LOCK, CAP_SYS_ADMIN, CAP_SYS_PTRACE, CAP_SYS_NICE];
     const t = new Task(
       k.newId("pid"),
       name,
@@ -146,6 +162,7 @@ export class Machine {
       opts.memlock ?? this.config.memlockLimit,
       null,
     );
+    t.numa_node = node;
     // stdin, stdout and stderr: a process's first open() returns 3
     for (let fd = 0; fd < 3; fd++) t.allocFd(TTY);
     k.tasks.set(t.pid, t);
@@ -452,22 +469,34 @@ export class Machine {
     return offline_pages(this.k, startPfn, nrPages, retryBudget, migrate_folio_out);
   }
   /**
-   * move_pages(pid, addr, node, flags) for one page. The model has one NUMA
-   * node, so a move to node 0 finds the page already there and anything else
-   * is -ENODEV (do_pages_move() → node_state(node, N_MEMORY)).
+   * move_pages(2): move `pages` of process `target` (0: the caller) to
+   * `nodes[i]`, or, with nodes === null, write each page's node into
+   * `status` (mm/migrate.c: kernel_move_pages()). `status` is the caller's
+   * array: entries the kernel does not write keep their value (fill it with
+   * MOVE_PAGES_STATUS_UNSET to see which). Returns 0, the number of pages
+   * not migrated, or -errno (see kernel_move_pages()).
    */
-  move_pages(pid: number, target: number, addr: number, node: number, flags: number): number {
-    const MPOL_MF_MOVE = 1 << 1;
-    const MPOL_MF_MOVE_ALL = 1 << 2;
-    if (flags & ~(MPOL_MF_MOVE | MPOL_MF_MOVE_ALL)) return -EINVAL;
+  sys_move_pages(
+    pid: number,
+    target: number,
+    pages: readonly number[],
+    nodes: readonly number[] | null,
+    status: Int32Array,
+    flags: number,
+  ): number {
+    pages.forEach((p, i) => Machine.num(`move_pages: pages[${i}]`, p));
+    if (nodes && nodes.length !== pages.length)
+      throw new PinlabError(
+        `move_pages: ${pages.length} pages but ${nodes.length} nodes; give one node per page or null to query`,
+      );
+    if (status.length < pages.length)
+      throw new PinlabError(`move_pages: status has ${status.length} entries for ${pages.length} pages`);
     const caller = this.live(pid);
-    const t = this.k.tasks.get(target);
-    if (!t || !t.mm) return -ESRCH;
-    if (flags & MPOL_MF_MOVE_ALL && !caller.capable(CAP_SYS_ADMIN)) return -EPERM;
-    if (!ptrace_may_access(caller, t)) return -EPERM;
-    if (node !== 0) return -ENODEV;
-    void addr;
-    return 0;
+    return kernel_move_pages(this.k, caller, target, pages, nodes, status, flags);
+  }
+  /** move_pages(2) of one page to `node`: the syscall's return value (its status is dropped). */
+  move_pages(pid: number, target: number, addr: number, node: number, flags: number): number {
+    return this.sys_move_pages(pid, target, [addr], [node], new Int32Array(1), flags);
   }
   /** memfd_pin_folios() by a kernel actor (udmabuf): the folios pinned, recorded as one pin. */
   memfd_pin_folios(
@@ -604,6 +633,7 @@ export class Machine {
       pfn,
       folio,
       order,
+      node: k.pa.page_to_nid(pfn),
       zone: ZONE_NAMES[k.pa.zoneIdOf(pfn)],
       migratetype: MIGRATETYPE_NAMES[k.pa.get_pageblock_migratetype(pfn)],
       refcount: k.memmap.refcount(folio),

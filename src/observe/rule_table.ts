@@ -35,6 +35,16 @@ export const RULE_TABLE: readonly KernelRule[] = [
     events: ["access_remote_vm_stop"],
   },
   {
+    fn: "__add_folio_for_migration",
+    file: "mm/migrate.c",
+    summary:
+      "-EFAULT for the zero page, -ENOENT for a ZONE_DEVICE folio, 0 when it is on `node` already, -EACCES when another process may map it and MPOL_MF_MOVE_ALL was not given, 1 once isolated and queued (a pinned folio too: …",
+    model: "src/kernel/mm/move_pages.ts",
+    errnos: ["EACCES", "EBUSY", "EFAULT", "ENOENT"],
+    spec: [],
+    events: [],
+  },
+  {
     fn: "__alloc_contig_migrate_range",
     file: "mm/page_alloc.c",
     summary: "",
@@ -304,6 +314,25 @@ export const RULE_TABLE: readonly KernelRule[] = [
     events: [],
   },
   {
+    fn: "addNode",
+    file: "mm/page_alloc.c",
+    summary: "Add the next node, pfns [startPfn, endPfn): nodes come in order and are all the same size.",
+    model: "src/kernel/mm/page_alloc.ts",
+    errnos: [],
+    spec: [],
+    events: [],
+  },
+  {
+    fn: "add_folio_for_migration",
+    file: "mm/migrate.c",
+    summary:
+      "the folio at user address p, queued for `node`: 1 queued, 0 already there, or -errno — -EFAULT without a VMA or in a VMA that cannot migrate (VM_IO, VM_PFNMAP, DAX), -ENOENT when nothing is mapped there, and …",
+    model: "src/kernel/mm/move_pages.ts",
+    errnos: ["EFAULT", "ENOENT"],
+    spec: [],
+    events: [],
+  },
+  {
     fn: "addressOf",
     file: "include/linux/mm_types.h",
     summary: "The address of file/anon page index idx in this VMA (vma_address()), or -1.",
@@ -382,7 +411,8 @@ export const RULE_TABLE: readonly KernelRule[] = [
   {
     fn: "alloc_migration_target",
     file: "mm/migrate.c",
-    summary: "a folio of the source's order.",
+    summary:
+      "a folio of the source's order, on node `nid` or, for NUMA_NO_NODE, the source's own node (mtc->nid, folio_nid()).",
     model: "src/kernel/mm/migrate.ts",
     errnos: [],
     spec: [],
@@ -532,7 +562,7 @@ export const RULE_TABLE: readonly KernelRule[] = [
     fn: "bootMemory",
     file: "",
     summary:
-      "Lay out zones (DMA32 below 4 GiB, Normal, Movable at the top like movablecore=), reserve the low 4 MiB, place the CMA area just below ZONE_MOVABLE, and free the rest to the buddy allocator.",
+      "Lay out nodes (config.nodes equal ranges) and their zones (DMA32 below 4 GiB, Normal, Movable at the top like movablecore=), reserve the low 4 MiB, place the CMA area just below ZONE_MOVABLE, and free the rest to the …",
     model: "src/kernel/kernel.ts",
     errnos: [],
     spec: [],
@@ -1196,6 +1226,16 @@ export const RULE_TABLE: readonly KernelRule[] = [
     events: ["mount"],
   },
   {
+    fn: "do_move_pages_to_node",
+    file: "mm/migrate.c",
+    summary:
+      "migrate_pages() of the list to `node`, the targets from alloc_migration_target() with GFP_HIGHUSER_MOVABLE | __GFP_THISNODE (MR_SYSCALL).",
+    model: "src/kernel/mm/move_pages.ts",
+    errnos: [],
+    spec: [],
+    events: [],
+  },
+  {
     fn: "do_mremap",
     file: "mm/mremap.c",
     summary: "",
@@ -1221,6 +1261,25 @@ export const RULE_TABLE: readonly KernelRule[] = [
     errnos: [],
     spec: [],
     events: ["mount"],
+  },
+  {
+    fn: "do_pages_move",
+    file: "mm/migrate.c",
+    summary: "walk the arrays, queueing pages for one target node at a time, and migrate each batch.",
+    model: "src/kernel/mm/move_pages.ts",
+    errnos: ["ENODEV"],
+    spec: [],
+    events: [],
+  },
+  {
+    fn: "do_pages_stat",
+    file: "mm/migrate.c",
+    summary:
+      "do_pages_stat() / do_pages_stat_array(): each page's node, or -EFAULT (no VMA, the zero page), -ENOENT (nothing mapped, ZONE_DEVICE).",
+    model: "src/kernel/mm/move_pages.ts",
+    errnos: ["EFAULT", "ENOENT"],
+    spec: [],
+    events: [],
   },
   {
     fn: "do_shared_fault",
@@ -1591,6 +1650,15 @@ export const RULE_TABLE: readonly KernelRule[] = [
     events: [],
   },
   {
+    fn: "find_mm_struct",
+    file: "mm/migrate.c",
+    summary: "the target's mm, or -ESRCH / -EPERM / -EINVAL (no mm: it exited).",
+    model: "src/kernel/mm/move_pages.ts",
+    errnos: ["EINVAL", "EPERM", "ESRCH"],
+    spec: [],
+    events: [],
+  },
+  {
     fn: "find_ring",
     file: "io_uring/rsrc.c",
     summary: "The ring in the process's file table, if any (a forked child shares its parent's).",
@@ -1899,6 +1967,16 @@ export const RULE_TABLE: readonly KernelRule[] = [
     events: [],
   },
   {
+    fn: "folio_maybe_mapped_shared",
+    file: "include/linux/mm.h",
+    summary:
+      "include/linux/mm.h: folio_maybe_mapped_shared(): true for a small or hugetlb folio mapped more than once, and for a large folio mapped by more than one mm.",
+    model: "src/kernel/mm/move_pages.ts",
+    errnos: [],
+    spec: [],
+    events: [],
+  },
+  {
     fn: "folio_mkclean",
     file: "mm/rmap.c",
     summary:
@@ -2006,6 +2084,16 @@ export const RULE_TABLE: readonly KernelRule[] = [
     file: "mm/page-writeback.c",
     summary: "wait for a folio's write to finish.",
     model: "src/kernel/mm/page_writeback.ts",
+    errnos: [],
+    spec: [],
+    events: [],
+  },
+  {
+    fn: "folio_walk_start",
+    file: "mm/pagewalk.c",
+    summary:
+      "mm/pagewalk.c: folio_walk_start(FW_ZEROPAGE): the folio mapped at addr (the zero page included), or NIL when nothing is present or the entry is special (vm_normal_page() returns NULL).",
+    model: "src/kernel/mm/move_pages.ts",
     errnos: [],
     spec: [],
     events: [],
@@ -3005,6 +3093,16 @@ export const RULE_TABLE: readonly KernelRule[] = [
     events: [],
   },
   {
+    fn: "is_any_zero_pfn",
+    file: "mm/migrate.c",
+    summary:
+      "Is pfn the shared zero page or a page of the huge zero folio (is_zero_folio() || is_huge_zero_folio())?",
+    model: "src/kernel/mm/move_pages.ts",
+    errnos: [],
+    spec: [],
+    events: [],
+  },
+  {
     fn: "is_blockfs_type",
     file: "fs/ext4/inode.c",
     summary: "Whether a mapping belongs to one of the block file systems.",
@@ -3103,6 +3201,16 @@ export const RULE_TABLE: readonly KernelRule[] = [
     errnos: ["ENOMEM"],
     spec: [],
     events: ["fork"],
+  },
+  {
+    fn: "kernel_move_pages",
+    file: "mm/migrate.c",
+    summary:
+      "move `pages` of process `pid` (0: the caller) to `nodes[i]`, or with nodes === null report each page's node in `status` (do_pages_stat()).",
+    model: "src/kernel/mm/move_pages.ts",
+    errnos: ["EINVAL", "EPERM"],
+    spec: [],
+    events: ["move_pages"],
   },
   {
     fn: "ksm_scan",
@@ -3405,7 +3513,7 @@ export const RULE_TABLE: readonly KernelRule[] = [
     file: "mm/migrate.c",
     summary: "migrate every isolated folio on the list.",
     model: "src/kernel/mm/migrate.ts",
-    errnos: [],
+    errnos: ["ENOMEM"],
     spec: [],
     events: ["migrate_fail"],
   },
@@ -3460,6 +3568,15 @@ export const RULE_TABLE: readonly KernelRule[] = [
     summary: "",
     model: "src/kernel/mm/userfaultfd.ts",
     errnos: ["EBUSY", "EEXIST", "EINVAL", "ENOENT"],
+    spec: [],
+    events: [],
+  },
+  {
+    fn: "move_pages_and_store_status",
+    file: "mm/migrate.c",
+    summary: "migrate the batch [start, i) queued for `node`.",
+    model: "src/kernel/mm/move_pages.ts",
+    errnos: [],
     spec: [],
     events: [],
   },
@@ -3549,6 +3666,15 @@ export const RULE_TABLE: readonly KernelRule[] = [
     events: [],
   },
   {
+    fn: "nodeHasMemory",
+    file: "mm/page_alloc.c",
+    summary: "node_state(nid, N_MEMORY): the node exists and has memory",
+    model: "src/kernel/mm/page_alloc.ts",
+    errnos: [],
+    spec: [],
+    events: [],
+  },
+  {
     fn: "noop_dirty_folio",
     file: "mm/page-writeback.c",
     summary: "set PG_dirty, nothing to account (shmem, hugetlbfs, secretmem, DAX, orphans).",
@@ -3616,6 +3742,15 @@ export const RULE_TABLE: readonly KernelRule[] = [
     file: "mm/rmap.c",
     summary: "page_mapcount() with CONFIG_PAGE_MAPCOUNT: PTE mappings of the page plus entire mappings.",
     model: "src/kernel/mm/rmap.ts",
+    errnos: [],
+    spec: [],
+    events: [],
+  },
+  {
+    fn: "page_to_nid",
+    file: "mm/page_alloc.c",
+    summary: "nodes are equal, contiguous pfn ranges, so the node is a division.",
+    model: "src/kernel/mm/page_alloc.ts",
     errnos: [],
     spec: [],
     events: [],
@@ -3834,9 +3969,9 @@ export const RULE_TABLE: readonly KernelRule[] = [
   },
   {
     fn: "ptrace_may_access",
-    file: "mm/process_vm_access.c",
-    summary: "ptrace_may_access(PTRACE_MODE_ATTACH_REALCREDS), as the model has credentials.",
-    model: "src/kernel/drivers/process_vm.ts",
+    file: "kernel/ptrace.c",
+    summary: "the caller itself, the same uid, or CAP_SYS_PTRACE.",
+    model: "src/kernel/kernel/ptrace.ts",
     errnos: [],
     spec: [],
     events: [],
@@ -4869,6 +5004,15 @@ export const RULE_TABLE: readonly KernelRule[] = [
     summary:
       "mm/vma.c: vma_merge_new_range(): a new private anonymous range adjacent to an anonymous VMA with the same flags (is_mergeable_vma(): only VM_SOFTDIRTY may differ, which the model does not have) and a contiguous …",
     model: "src/kernel/mm/mmap.ts",
+    errnos: [],
+    spec: [],
+    events: [],
+  },
+  {
+    fn: "vma_migratable",
+    file: "include/linux/mempolicy.h",
+    summary: "include/linux/mempolicy.h: vma_migratable() (no hugetlb size or policy_zone limits on x86-64)",
+    model: "src/kernel/mm/move_pages.ts",
     errnos: [],
     spec: [],
     events: [],

@@ -26,6 +26,8 @@ interface KBinding {
   n: number;
   pipe?: { rfd: number; wfd: number; handle: number };
   uring?: { proc: string; addr: number; len: number };
+  /** a move_pages() status array, as the kernel left it */
+  status?: number[];
 }
 
 /** What one statement did on the kernel. */
@@ -431,12 +433,22 @@ export class KernelSide {
         };
         break;
       case "move_pages":
-        step = {
-          proc,
-          op: "move_pages",
-          args: { target: procArg(0), pages: [n(1)], nodes: [n(2)], flags: n(3) },
-        };
+      case "move_pages_stat": {
+        // the status array starts as INT_MIN in both (the runner fills it so), so an entry the
+        // kernel leaves unwritten compares equal (mm/migrate.c: move_pages_and_store_status())
+        const stat = name === "move_pages_stat";
+        const nr = stat ? (a.length > 2 ? n(2) : 1) : a.length > 4 ? n(4) : 1;
+        const base = n(1);
+        const pages = Array.from({ length: nr }, (_, i) => base + i * PAGE_SIZE);
+        const args: Record<string, ArgValue> = { target: procArg(0), pages };
+        if (!stat) {
+          args.nodes = pages.map(() => n(2));
+          args.flags = n(3);
+        }
+        step = { proc, op: "move_pages", args };
+        bind = (r) => ({ n: r.ret ?? 0, status: (r.obs?.status as number[] | undefined) ?? [] });
         break;
+      }
       case "ksm_scan": {
         // ksmd's timing is its own (mm/ksm.c: ksm_scan_thread() sleeps sleep_millisecs between
         // batches of pages_to_scan): waiting for two more full scans guarantees at least one
@@ -553,6 +565,16 @@ export class KernelSide {
     if (how === "model-only") return { kind: "unknown", why: "not observable on the live kernel" };
     if (name === "vmlck" && this.mlockall)
       return { kind: "unknown", why: "after mlockall() VmLck counts the runner's own memory" };
+    if (name === "move_status") {
+      const h = call.args[0];
+      const st = h?.kind === "name" ? this.bindings.get(h.name)?.status : undefined;
+      const i = evalExpr(this.c, call.args[1], this.scope());
+      if (!st || i.kind !== "int")
+        return { kind: "unknown", why: "no move_pages() status on the kernel side" };
+      return i.n >= 0 && i.n < st.length
+        ? { kind: "int", n: st[i.n] }
+        : { kind: "unknown", why: "index out of range" };
+    }
     const procE = call.args[0];
     const proc = procE?.kind === "name" ? procE.name : "";
     if (!this.pids.has(proc)) return { kind: "unknown", why: `no process ${proc} on the kernel side` };
@@ -618,6 +640,15 @@ export class KernelSide {
           : { kind: "int", n: pg.mapcount };
       case "zone":
         return { kind: "bool", b: this.movablePfn(pg.pfn ?? -1) };
+      case "node": {
+        // move_pages(2) with nodes == NULL: do_pages_stat() reports the page's node
+        const r = await this.r.step({ proc, op: "move_pages", args: { pages: [addr] } });
+        raw.push(r);
+        const st = (r.obs?.status as number[] | undefined)?.[0];
+        return st === undefined || (r.ret ?? -1) < 0
+          ? { kind: "unknown", why: "move_pages failed" }
+          : { kind: "int", n: st };
+      }
       case "order": {
         if (pg.hugetlb) {
           const sm = await this.r.step({ proc, op: "smaps", args: { addr, len: 1 } });

@@ -63,6 +63,23 @@ function toSide(v: Value): SideValue {
   }
 }
 
+/** The move_pages() status arrays (by binding) the steps before `step` left. */
+function statusesBefore(
+  c: CheckedScenario,
+  steps: readonly StepResult[],
+  step: number,
+): Map<string, number[]> {
+  const out = new Map<string, number[]>();
+  const stmts = runnables(c);
+  for (let i = 0; i < step - 1 && i < steps.length; i++) {
+    const s = stmts[i];
+    const r = steps[i]?.result;
+    if (s?.kind === "step" && s.binding && r?.kind === "int" && r.handle?.status)
+      out.set(s.binding.name, r.handle.status);
+  }
+  return out;
+}
+
 /** The binding values (by name) the steps before `step` left, from a run's results. */
 function bindingsBefore(c: CheckedScenario, steps: readonly StepResult[], step: number): Map<string, number> {
   const out = new Map<string, number>();
@@ -82,7 +99,13 @@ function pidOf(m: Machine, name: string): number | undefined {
 }
 
 /** Evaluate one observer call on the model, with its projection for the comparison. */
-export function observeModel(c: CheckedScenario, m: Machine, call: Call, scope: Scope): ModelObservation {
+export function observeModel(
+  c: CheckedScenario,
+  m: Machine,
+  call: Call,
+  scope: Scope,
+  statusOf?: (binding: string) => number[] | undefined,
+): ModelObservation {
   const name = call.callee.name;
   const text = printExpr(call);
   if (!isObserverName(name))
@@ -98,8 +121,16 @@ export function observeModel(c: CheckedScenario, m: Machine, call: Call, scope: 
         return { node: call.id, text, value: unknown("no such process"), compared: unknown("") };
       args.push(pid);
     } else if (kind === "handle") {
-      // handles (pinned(), referenced()) are model-only observations: not evaluated here
-      return { node: call.id, text, value: unknown("a handle"), compared: unknown("model-only") };
+      // a move_pages() status array is what the kernel wrote; other handles (pinned(),
+      // referenced()) are model-only observations, not evaluated here
+      const st = name === "move_status" && a.kind === "name" ? statusOf?.(a.name) : undefined;
+      if (!st) return { node: call.id, text, value: unknown("a handle"), compared: unknown("model-only") };
+      const idx = evalExpr(c, call.args[i + 1], scope);
+      const v: SideValue =
+        idx.kind === "int" && idx.n >= 0 && idx.n < st.length
+          ? { kind: "int", n: st[idx.n] }
+          : unknown("index");
+      return { node: call.id, text, value: v, compared: v };
     } else {
       const v = evalExpr(c, a, scope);
       if (v.kind !== "int") return { node: call.id, text, value: v, compared: v };
@@ -165,7 +196,9 @@ function probe(
       };
       sink.set(
         n,
-        observerCalls(s.cond).map((call) => observeModel(c, m, call, scope)),
+        observerCalls(s.cond).map((call) =>
+          observeModel(c, m, call, scope, (b) => statusesBefore(c, first.steps, n).get(b)),
+        ),
       );
     },
   });

@@ -73,6 +73,14 @@ export const OBSERVER_COMPARISON: { readonly [N in ObserverName]: ObserverCompar
     how: "movable",
     why: "only ZONE_MOVABLE membership is comparable (the live machine's zone layout differs from the modelled memory size); other zones are not compared",
   },
+  node: {
+    how: "exact",
+    why: "move_pages(2) with nodes == NULL on the page (mm/migrate.c: do_pages_stat())",
+  },
+  move_status: {
+    how: "exact",
+    why: "the status array move_pages(2) filled; both sides start it at INT_MIN, so an entry the kernel did not write compares equal",
+  },
   vmpin: { how: "exact", why: "/proc/PID/status VmPin (mm->pinned_vm)" },
   vmlck: {
     how: "exact",

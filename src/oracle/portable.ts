@@ -13,6 +13,7 @@
  * seen at run time (a device access through a buffer whose process exited);
  * the kernel side reports those as not portable when it meets them.
  */
+import { readFileSync } from "node:fs";
 import { DEFAULT_CONFIG, DEFAULT_KCONFIG, type KconfigSwitches } from "../kernel/config.js";
 import type { CheckedScenario } from "../scenario/checker.js";
 import { type CallName, CALLS, isCallName } from "../scenario/calls.js";
@@ -116,6 +117,12 @@ export function portability(c: CheckedScenario): Portability {
       line: machineAt,
       why: "movable=: the live kernel's ZONE_MOVABLE is fixed at boot (movablecore=)",
     });
+  const liveNodes = onlineNodes();
+  if ((cfg.nodes ?? 1) > liveNodes)
+    reasons.push({
+      line: machineAt,
+      why: `nodes=${cfg.nodes}: the live machine has ${liveNodes} NUMA node${liveNodes === 1 ? "" : "s"} with memory`,
+    });
   if ((cfg.cma ?? 0) > 0)
     reasons.push({ line: machineAt, why: "cma=: the live kernel's CMA area is fixed at boot (cma=)" });
   for (const [k, v] of Object.entries(cfg.kconfig ?? {}))
@@ -212,4 +219,23 @@ export function portability(c: CheckedScenario): Portability {
   if (setup.ksm || usesMergeable) global.push("ksmd");
   if (setup.overcommitMemory !== null || setup.overcommitHugetlb2M !== null) global.push("overcommit");
   return { portable: reasons.length === 0, reasons, setup, global, notes };
+}
+
+/** NUMA nodes with memory on this machine (/sys/devices/system/node/has_memory, e.g. "0-1"); 1 if unknown. */
+export function onlineNodes(text?: string): number {
+  let t = text;
+  if (t === undefined) {
+    try {
+      t = readFileSync("/sys/devices/system/node/has_memory", "utf8");
+    } catch {
+      return 1;
+    }
+  }
+  let n = 0;
+  for (const part of t.trim().split(",")) {
+    if (!part) continue;
+    const [lo, hi] = part.split("-").map(Number);
+    n += hi === undefined ? 1 : hi - lo + 1;
+  }
+  return Math.max(1, n);
 }

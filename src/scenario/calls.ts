@@ -337,10 +337,19 @@ export const CALLS = {
   },
   move_pages: {
     caller: "process",
-    args: [proc, addr, a("node", "int"), a("flags", "int")],
+    args: [proc, addr, a("node", "int"), fl("flags", "MPOL_MF"), opt("nr_pages", "int")],
     result: "int",
+    handle: "status",
     kernel: "mm/migrate.c: kernel_move_pages()",
-    doc: "migrate the page at addr of a process to a node",
+    doc: "migrate nr_pages (default 1) pages from addr of a process to a node: 0, the pages not migrated, or -errno; move_status() reads each page's status",
+  },
+  move_pages_stat: {
+    caller: "process",
+    args: [proc, addr, opt("nr_pages", "int")],
+    result: "int",
+    handle: "status",
+    kernel: "mm/migrate.c: do_pages_stat()",
+    doc: "move_pages() with nodes == NULL: each page's node (or -ENOENT/-EFAULT) into the status move_status() reads",
   },
   // --- kernel: GUP ---------------------------------------------------------------------
   get_user_pages: gup("refs", "get_user_pages", "FOLL_GET references, mmap_lock held by the caller"),
@@ -502,6 +511,7 @@ export const OBSERVERS = {
   pincount: page("int", "the large folio's _pincount (0 for small folios)"),
   maybe_pinned: page("bool", "folio_maybe_dma_pinned()"),
   order: page("int", "the folio's order (0, 9 for a 2M THP, …)"),
+  node: page("int", "the NUMA node of the mapped page (page_to_nid()), or -EFAULT"),
   dirty: page("bool", "the folio's dirty flag"),
   under_writeback: page("bool", "the folio's writeback flag"),
   hugetlb: page("bool", "a hugetlb folio"),
@@ -518,6 +528,11 @@ export const OBSERVERS = {
     args: [h("pages", ["refs", "pipe"])],
     result: "int",
     doc: "pages the handle still holds by reference",
+  },
+  move_status: {
+    args: [h("status", ["status"]), a("index", "int")],
+    result: "int",
+    doc: "entry `index` of a move_pages() status array: a node, -errno, or -2147483648 (INT_MIN) where the kernel wrote nothing",
   },
 } as const satisfies Record<string, ObserverSpec>;
 

@@ -66,6 +66,7 @@ export {
 } from "./runner.js";
 export {
   HANDLE_KINDS,
+  formatStatus,
   formatValue,
   type Handle,
   type HandleKind,

@@ -140,10 +140,20 @@ export interface RunSummary {
   hazardsUnexpected: number;
 }
 
+/** MachineConfig as a result reports it. */
+export type ResultMachine = Omit<MachineConfig, "nodes"> & { nodes?: number };
+
+function resultMachine(c: MachineConfig): ResultMachine {
+  if (c.nodes > 1) return c;
+  const { nodes: _one, ...rest } = c;
+  return rest;
+}
+
 export interface ScenarioResult {
   title: string | null;
   seed: number;
-  machine: MachineConfig | null;
+  /** the machine's configuration; `nodes` only when there are several, so one-node results read as before NUMA */
+  machine: ResultMachine | null;
   /** every process, in pid order */
   processes: ProcessInfo[];
   steps: StepResult[];
@@ -243,7 +253,7 @@ class Runner {
     return {
       title: this.c.title,
       seed: this.m?.config.seed ?? this.opts.seed ?? this.c.config.seed ?? DEFAULT_CONFIG.seed,
-      machine: this.m?.config ?? null,
+      machine: this.m ? resultMachine(this.m.config) : null,
       processes: [...this.processes].sort((a, b) => a.pid - b.pid),
       steps: this.steps.map(ordered),
       hazards: this.hazards,

@@ -211,7 +211,17 @@ export class SettingsChecker {
         });
         continue;
       }
-      if (key === "uid") opts.uid = n;
+      if (key === "node") {
+        const nodes = this.config.nodes ?? 1;
+        if (n >= nodes) {
+          this.r.report("PL303", st.value, `node=${n} is out of range: the machine has ${nodes} node(s)`, {
+            expected: `0 … ${nodes - 1}`,
+            hint: `use node=0 … ${nodes - 1}, or give the machine more nodes (machine nodes=${n + 1})`,
+          });
+          continue;
+        }
+        opts.node = n;
+      } else if (key === "uid") opts.uid = n;
       else opts.memlock = n;
     }
     return opts;

@@ -6,6 +6,7 @@
  * `dev: dma_read(x)` works on whatever `x` pinned.
  */
 import { formatRet } from "../kernel/include/errno.js";
+import { MOVE_PAGES_STATUS_UNSET } from "../kernel/mm/move_pages.js";
 import type { PinRecord } from "../kernel/drivers/pin_table.js";
 import type { SymVocab } from "./vocab.js";
 
@@ -16,6 +17,7 @@ export const HANDLE_KINDS = {
   io_uring: "an io_uring fixed-buffer registration (long-term pins)",
   pipe: "a pipe: its read and write descriptors, and the pages spliced into it",
   cma: "a CMA allocation",
+  status: "the per-page status array of a move_pages() call",
 } as const;
 export type HandleKind = keyof typeof HANDLE_KINDS;
 
@@ -29,6 +31,8 @@ export interface Handle {
   /** first pfn and page count of a physical allocation (cma) */
   pfn?: number;
   count?: number;
+  /** move_pages(2)'s status array, as the kernel left it */
+  status?: number[];
   /** the implementation's own object, opaque to the runner */
   object?: unknown;
 }
@@ -76,6 +80,7 @@ export function formatValue(v: Value, radix: Radix = "dec"): string {
       const base = formatNumber(v.n, radix);
       const h = v.handle;
       if (!h) return base;
+      if (h.kind === "status") return `${base} (status: ${(h.status ?? []).map(formatStatus).join(", ")})`;
       const held =
         h.kind === "cma" ? `${h.count ?? 0} pages` : `${pinnedPages(h) + referencedPages(h)} pages held`;
       return `${base} (${h.kind}: ${held})`;
@@ -89,13 +94,18 @@ export function formatValue(v: Value, radix: Radix = "dec"): string {
   }
 }
 
+/** A move_pages(2) status entry: a node, -errno, or "unwritten" where the kernel wrote nothing. */
+export function formatStatus(n: number): string {
+  return n === MOVE_PAGES_STATUS_UNSET ? "unwritten" : formatRet(n);
+}
+
 /** The JSON form of a value in run results. */
 export type ValueJson =
   | {
       kind: "int";
       n: number;
       text: string;
-      handle?: { kind: HandleKind; pins: number[]; pinned: number; referenced: number };
+      handle?: { kind: HandleKind; pins: number[]; pinned: number; referenced: number; status?: number[] };
     }
   | { kind: "bool"; b: boolean }
   | { kind: "sym"; vocab: SymVocab; name: string }
@@ -110,6 +120,7 @@ export function valueJson(v: Value, radix: Radix = "dec"): ValueJson {
       pins: v.handle.pins.map((r) => r.id),
       pinned: pinnedPages(v.handle),
       referenced: referencedPages(v.handle),
+      ...(v.handle.status ? { status: v.handle.status } : {}),
     };
   return out;
 }

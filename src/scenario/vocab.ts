@@ -9,8 +9,9 @@ import { DEFAULT_KCONFIG, type KconfigSwitches, type MachineConfig } from "../ke
 import { ERRNO, type ErrnoName } from "../kernel/include/errno.js";
 import { FOLL } from "../kernel/include/foll_flags.js";
 import { FALLOC, MADV, MAP, MFD, MLOCK, MREMAP, O, PROT } from "../kernel/include/mman.js";
+import { MPOL_MF } from "../kernel/include/mempolicy.js";
 import { MIGRATE, ZONE } from "../kernel/include/mmzone.js";
-import { CAP_IPC_LOCK, CAP_SYS_ADMIN, CAP_SYS_PTRACE } from "../kernel/kernel/task.js";
+import { CAP_IPC_LOCK, CAP_SYS_ADMIN, CAP_SYS_NICE, CAP_SYS_PTRACE } from "../kernel/kernel/task.js";
 import { HAZARD_NAMES, type HazardName } from "../observe/hazard.js";
 
 /** Statement keywords (the first word of a non-step line). */
@@ -28,7 +29,7 @@ function pick<T extends Record<string, number>>(o: T, prefix: string): Record<st
 }
 
 /** include/uapi/linux/capability.h, the capabilities the model checks */
-export const CAP = { CAP_IPC_LOCK, CAP_SYS_ADMIN, CAP_SYS_PTRACE } as const;
+export const CAP = { CAP_IPC_LOCK, CAP_SYS_ADMIN, CAP_SYS_PTRACE, CAP_SYS_NICE } as const;
 
 /**
  * Flag families: the names an argument of that family accepts, with the
@@ -45,6 +46,7 @@ export const FLAG_FAMILIES = {
   MFD,
   FALLOC,
   FOLL,
+  MPOL_MF,
 } as const satisfies Record<string, Record<string, number>>;
 export type FlagFamily = keyof typeof FLAG_FAMILIES;
 export const FLAG_FAMILY_NAMES = Object.keys(FLAG_FAMILIES) as FlagFamily[];
@@ -161,6 +163,11 @@ const BASE_MACHINE_KEYS = {
     doc: "vm.overcommit_memory: 0, 1 or 2 (default 0)",
   },
   seed: { field: "seed", type: "count", doc: "seed of the kernel's nondeterministic choices (default 1)" },
+  nodes: {
+    field: "nodes",
+    type: "count",
+    doc: "NUMA nodes: memory split into this many equal nodes, 1 … 64 (default 1)",
+  },
 } as const satisfies Record<string, MachineKeySpec>;
 
 /** Every MachineConfig field has a key: this fails to compile when config.ts grows a field. */
@@ -191,9 +198,10 @@ export const MACHINE_KEYS: ReadonlyMap<string, MachineKeySpec> = new Map<string,
 export const PROCESS_KEYS = {
   uid: { type: "count", doc: "user id (default 0, root)" },
   memlock: { type: "size", doc: "RLIMIT_MEMLOCK in bytes (default: the machine's memlock)" },
+  node: { type: "count", doc: "the NUMA node it runs on, where its memory is allocated first (default 0)" },
   caps: {
     type: "caps",
-    doc: "capabilities: CAP_IPC_LOCK|CAP_SYS_ADMIN|CAP_SYS_PTRACE or none (default all three)",
+    doc: "capabilities: CAP_IPC_LOCK|CAP_SYS_ADMIN|CAP_SYS_PTRACE|CAP_SYS_NICE or none (default all four)",
   },
 } as const;
 export type ProcessKey = keyof typeof PROCESS_KEYS;

@@ -18,6 +18,8 @@ import {
 import { Machine } from "../../src/kernel/machine.js";
 import { FOLL_LONGTERM, FOLL_WRITE } from "../../src/kernel/include/foll_flags.js";
 import type { PinRecord } from "../../src/kernel/drivers/pin_table.js";
+import { MPOL_MF_MOVE, MPOL_MF_MOVE_ALL } from "../../src/kernel/include/mempolicy.js";
+import { MOVE_PAGES_STATUS_UNSET } from "../../src/kernel/mm/move_pages.js";
 
 const PAGE = 4096;
 type Op =
@@ -35,7 +37,8 @@ type Op =
   | { op: "pin"; region: number; page: number; nr: number; api: number; write: boolean; longterm: boolean }
   | { op: "unpin"; which: number; dirty: boolean }
   | { op: "ksm" | "compact" | "reclaim" | "split" | "cma" }
-  | { op: "collapse"; region: number };
+  | { op: "collapse"; region: number }
+  | { op: "move_pages"; region: number; page: number; nr: number; node: number; all: boolean };
 
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   fc.record({
@@ -89,6 +92,14 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
     ),
   }),
   fc.record({ op: fc.constant("collapse" as const), region: fc.nat(8) }),
+  fc.record({
+    op: fc.constant("move_pages" as const),
+    region: fc.nat(8),
+    page: fc.nat(1100),
+    nr: fc.integer({ min: 1, max: 40 }),
+    node: fc.integer({ min: -1, max: 2 }),
+    all: fc.boolean(),
+  }),
 );
 
 const APIS = [
@@ -98,15 +109,17 @@ const APIS = [
   "get_user_pages_fast",
 ] as const;
 
-function run(ops: Op[]): void {
+/** One-node runs have ZONE_MOVABLE; two-node runs (where movable= is not modelled) start on node 1. */
+function run(ops: Op[], nodes = 1): void {
   const m = new Machine({
     memory: 512 * 1024 * 1024,
-    movable: 64 * 1024 * 1024,
+    movable: nodes === 1 ? 64 * 1024 * 1024 : 0,
     cma: 32 * 1024 * 1024,
     thp: "madvise",
     hugetlb2M: 2,
+    nodes,
   });
-  const procs = [m.spawn("P0")];
+  const procs = [m.spawn("P0", { node: nodes - 1 })];
   const pins: PinRecord[] = [];
   const acq0 = m.k.vmstat.nr_foll_pin_acquired;
   let cur = 0;
@@ -222,6 +235,28 @@ function run(ops: Op[]): void {
       case "collapse":
         if (region) m.madvise(pid, region.addr, region.len, MADV.MADV_COLLAPSE);
         break;
+      case "move_pages":
+        if (region) {
+          const start = region.addr + ((o.page * PAGE) % region.len);
+          const nr = Math.min(o.nr, (region.addr + region.len - start) / PAGE);
+          const pages = Array.from({ length: nr }, (_, i) => start + i * PAGE);
+          const status = new Int32Array(nr).fill(MOVE_PAGES_STATUS_UNSET);
+          const flags = o.all ? MPOL_MF_MOVE_ALL : MPOL_MF_MOVE;
+          const ret = m.sys_move_pages(
+            pid,
+            pid,
+            pages,
+            o.node < 0 ? null : pages.map(() => o.node),
+            status,
+            flags,
+          );
+          expect(ret).toBeLessThanOrEqual(nr);
+          // an entry naming a node means the page is there (moved, or found there)
+          pages.forEach((a, i) => {
+            if (status[i] >= 0) expect(m.page(m.translate(pid, a)).node).toBe(status[i]);
+          });
+        }
+        break;
     }
     const errs = check_invariants(m.k);
     if (errs.length) throw new Error(`after ${JSON.stringify(o)}: ${errs.slice(0, 3).join("; ")}`);
@@ -267,6 +302,12 @@ describe("invariants hold after every memory syscall, with pins held (property)"
           ],
         ],
       },
+    );
+  });
+  it("the same on two NUMA nodes, with move_pages(2) between them", () => {
+    fc.assert(
+      fc.property(fc.array(opArb, { minLength: 1, maxLength: 25 }), (ops) => run(ops, 2)),
+      { numRuns: 1000 },
     );
   });
 });

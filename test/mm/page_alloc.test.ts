@@ -1,13 +1,43 @@
 /** The buddy allocator, zones, pageblocks and CMA (mm/page_alloc.c, mm/mm_init.c). */
 import { describe, expect, it } from "vitest";
 import { Machine } from "../../src/kernel/machine.js";
-import { GFP_HIGHUSER_MOVABLE, GFP_KERNEL } from "../../src/kernel/include/gfp.js";
+import { GFP_HIGHUSER_MOVABLE, GFP_KERNEL, __GFP_THISNODE } from "../../src/kernel/include/gfp.js";
 import { MIGRATE, ZONE } from "../../src/kernel/include/mmzone.js";
 import { NIL } from "../../src/kernel/mm/memmap.js";
 import { PinlabError } from "../../src/kernel/errors.js";
 
 const G = 1024 ** 3;
 const M = 1024 ** 2;
+
+describe("NUMA nodes (struct pglist_data, free_area_init())", () => {
+  it("8G on 2 nodes: node 0 holds DMA32, node 1 Normal; each zone is its range clipped to the node", () => {
+    const m = new Machine({ memory: 8 * G, nodes: 2 });
+    const [n0, n1] = m.k.pa.nodes;
+    expect([n0.node_start_pfn, n0.node_end_pfn, n1.node_start_pfn, n1.node_end_pfn]).toEqual(
+      [0, 4 * G, 4 * G, 8 * G].map((b) => b / 4096),
+    );
+    expect(n0.node_zones[ZONE.DMA32].managedPages).toBe((4 * G - 4 * M) / 4096); // less the reserved 4M
+    expect(n0.node_zones[ZONE.NORMAL].spannedPages).toBe(0);
+    expect(n1.node_zones[ZONE.DMA32].spannedPages).toBe(0);
+    expect(n1.node_zones[ZONE.NORMAL].managedPages).toBe((4 * G) / 4096);
+    expect(m.k.pa.zones[ZONE.DMA32]).toBe(n0.node_zones[ZONE.DMA32]); // node 0's zones where they were
+    expect(m.k.pa.page_to_nid((4 * G) / 4096 - 1)).toBe(0);
+    expect(m.k.pa.page_to_nid((4 * G) / 4096)).toBe(1);
+  });
+  it("an allocation prefers the given node; __GFP_THISNODE never leaves it; a CMA area may span nodes", () => {
+    const m = new Machine({ memory: 512 * M, nodes: 2, cma: 32 * M });
+    const p = m.k.pa.alloc_pages(GFP_HIGHUSER_MOVABLE, 0, 0, 1);
+    expect(m.k.pa.page_to_nid(p)).toBe(1);
+    const got: number[] = [];
+    for (;;) {
+      const q = m.k.pa.alloc_pages(GFP_HIGHUSER_MOVABLE | __GFP_THISNODE, 9, 0, 0);
+      if (q === NIL) break;
+      got.push(q);
+    }
+    expect(got.every((q) => m.k.pa.page_to_nid(q) === 0)).toBe(true);
+    expect(m.k.pa.alloc_pages(GFP_HIGHUSER_MOVABLE, 9, 0, 0)).not.toBe(NIL); // falls back to node 1
+  });
+});
 
 describe("zones (movablecore=, ZONE_DMA32 below 4 GiB)", () => {
   it("8G: DMA32 up to 4G, Normal above, no Movable", () => {

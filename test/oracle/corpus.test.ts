@@ -42,6 +42,7 @@ describe("the differential corpus", () => {
       "ksm",
       "child-writes",
       "uffd-move",
+      "move-pages",
     ])
       expect(events).toContain(e);
     for (const f of files) {

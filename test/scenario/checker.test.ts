@@ -124,6 +124,7 @@ describe("the call table", () => {
     "A: ring = io_uring_register_buffers(buf, 4K)",
     "A: pp = pipe()",
     "kernel: area = cma_alloc(2M)",
+    "A: st = move_pages(A, buf, 0, MPOL_MF_MOVE)",
   ].join("\n");
   const HANDLE_BINDING: Record<HandleKind, string> = {
     pins: "pins",
@@ -131,6 +132,7 @@ describe("the call table", () => {
     io_uring: "ring",
     pipe: "pp",
     cma: "area",
+    status: "st",
   };
   const sample = (a: ArgSpec): string => {
     switch (a.kind) {

@@ -12,7 +12,8 @@ import { EFAULT, EINVAL, EPERM, ESRCH } from "../include/errno.js";
 import { FOLL_WRITE } from "../include/foll_flags.js";
 import { PAGE_SIZE } from "../include/mmzone.js";
 import type { Kernel } from "../kernel.js";
-import { CAP_SYS_PTRACE, type Task } from "../kernel/task.js";
+import { ptrace_may_access } from "../kernel/ptrace.js";
+import type { Task } from "../kernel/task.js";
 import { pin_user_pages_remote } from "../mm/gup.js";
 import { unpin_user_pages_dirty_lock } from "../mm/gup_refs.js";
 import { user_access } from "../mm/user_access.js";
@@ -21,10 +22,8 @@ import { pin_table } from "./pin_table.js";
 /** PVM_MAX_PP_ARRAY_COUNT */
 const PVM_MAX_PP_ARRAY_COUNT = 16;
 
-/** ptrace_may_access(PTRACE_MODE_ATTACH_REALCREDS), as the model has credentials. */
-export function ptrace_may_access(caller: Task, target: Task): boolean {
-  return caller === target || caller.uid === target.uid || caller.capable(CAP_SYS_PTRACE);
-}
+// ptrace_may_access(PTRACE_MODE_ATTACH_REALCREDS) lives in kernel/ptrace.ts
+export { ptrace_may_access };
 
 export function process_vm_rw(
   k: Kernel,

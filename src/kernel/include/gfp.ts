@@ -12,6 +12,8 @@ export const __GFP_ZERO = 1 << 4;
 export const __GFP_COMP = 1 << 5;
 export const __GFP_NOWARN = 1 << 6;
 export const __GFP_NORETRY = 1 << 7;
+/** only the preferred node: no fallback along the zonelist to other nodes */
+export const __GFP_THISNODE = 1 << 8;
 
 export const GFP_KERNEL = 0;
 export const GFP_USER = 0;

@@ -1,6 +1,6 @@
 /**
  * Zones, migratetypes and orders: include/linux/mmzone.h, include/linux/pageblock-flags.h
- * (x86-64, CONFIG_ZONE_DMA32, one NUMA node).
+ * (x86-64, CONFIG_ZONE_DMA32), and the node limits of include/linux/numa.h.
  */
 export const PAGE_SHIFT = 12;
 export const PAGE_SIZE = 1 << PAGE_SHIFT;
@@ -23,6 +23,10 @@ export const ZONE = { DMA32: 0, NORMAL: 1, MOVABLE: 2 } as const;
 export type ZoneId = (typeof ZONE)[keyof typeof ZONE];
 export const ZONE_NAMES = ["DMA32", "Normal", "Movable"] as const;
 export const MAX_NR_ZONES = 3;
+/** include/linux/numa.h: 1 << CONFIG_NODES_SHIFT (6 on x86-64 without MAXSMP) */
+export const MAX_NUMNODES = 64;
+/** include/linux/numa.h: "no preference" in node arguments */
+export const NUMA_NO_NODE = -1;
 /** ZONE_DMA32 spans the first 4 GiB of physical memory. */
 export const DMA32_END_PFN = (4 * 1024 * 1024 * 1024) / PAGE_SIZE;
 

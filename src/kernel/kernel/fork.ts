@@ -66,6 +66,7 @@ export function do_fork(k: Kernel, parent: Task, name: string): Task | number {
   const mm = k.asTask(parent, () => dup_mm(k, parent.mm!));
   if (typeof mm === "number") return mm;
   const child = new Task(k.newId("pid"), name, mm, parent.uid, parent.caps, parent.rlimitMemlock, parent);
+  child.numa_node = parent.numa_node;
   for (const [fd, f] of parent.files) child.files.set(fd, f.dup ? f.dup() : f);
   parent.children.push(child);
   k.tasks.set(child.pid, child);

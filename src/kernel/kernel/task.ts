@@ -12,6 +12,7 @@ export const PF_EXITING = 0x4;
 export const CAP_IPC_LOCK = 14;
 export const CAP_SYS_ADMIN = 21;
 export const CAP_SYS_PTRACE = 19;
+export const CAP_SYS_NICE = 23;
 
 /** An open file as the fd table holds it; the fs layer implements it. */
 export interface FileRef {
@@ -29,6 +30,12 @@ export class Task {
   /** a non-fatal signal pending (signal_pending()) */
   signalPending = false;
   state: "running" | "zombie" = "running";
+  /**
+   * numa_node_id() of the CPU the task runs on: the node its allocations
+   * prefer (the default mempolicy, MPOL_LOCAL). The model does not migrate
+   * tasks between CPUs; a child inherits its parent's.
+   */
+  numa_node = 0;
   exitCode = 0;
   readonly files = new Map<number, FileRef>();
   readonly caps: Set<number>;

@@ -4,7 +4,14 @@
  * movable memory. Faults on hugetlb VMAs are in hugetlb_fault.ts.
  */
 import { GFP_HIGHUSER, GFP_HIGHUSER_MOVABLE, __GFP_COMP } from "../include/gfp.js";
-import { HPAGE_PMD_ORDER, HPAGE_PUD_ORDER, MIGRATE, PAGE_SIZE, ZONE } from "../include/mmzone.js";
+import {
+  HPAGE_PMD_ORDER,
+  HPAGE_PUD_ORDER,
+  MIGRATE,
+  NUMA_NO_NODE,
+  PAGE_SIZE,
+  ZONE,
+} from "../include/mmzone.js";
 import { PG } from "../include/page_flags.js";
 import type { Kernel } from "../kernel.js";
 import { PF_MEMALLOC_PIN } from "../kernel/task.js";
@@ -67,27 +74,28 @@ function alloc_fresh_hugetlb_folio(k: Kernel, h: HState): number {
  */
 function allocGigantic(k: Kernel, order: number): number {
   const nr = 1 << order;
-  for (const zid of [ZONE.NORMAL, ZONE.DMA32]) {
-    const z = k.pa.zones[zid];
-    if (!z) continue;
-    for (let start = Math.ceil(z.startPfn / nr) * nr; start + nr <= z.endPfn; start += nr) {
-      if (k.pa.get_pageblock_migratetype(start) === MIGRATE.CMA) continue;
-      let ok = true;
-      for (let p = start; p < start + nr && ok; p += 1024) ok = k.pa.inPristine(p) || k.pa.isFreeBuddy(p);
-      if (!ok) continue;
-      for (let p = start; p < start + nr; p += 1024) {
-        if (k.pa.inPristine(p)) carvePristine(k, p, 1024);
-        else if (k.memmap.order(p) !== 10) {
-          ok = false;
-          break;
-        } else k.pa.takeFreeBlock(p);
+  for (const pgdat of k.pa.nodes)
+    for (const zid of [ZONE.NORMAL, ZONE.DMA32]) {
+      const z = pgdat.node_zones[zid];
+      if (!z) continue;
+      for (let start = Math.ceil(z.startPfn / nr) * nr; start + nr <= z.endPfn; start += nr) {
+        if (k.pa.get_pageblock_migratetype(start) === MIGRATE.CMA) continue;
+        let ok = true;
+        for (let p = start; p < start + nr && ok; p += 1024) ok = k.pa.inPristine(p) || k.pa.isFreeBuddy(p);
+        if (!ok) continue;
+        for (let p = start; p < start + nr; p += 1024) {
+          if (k.pa.inPristine(p)) carvePristine(k, p, 1024);
+          else if (k.memmap.order(p) !== 10) {
+            ok = false;
+            break;
+          } else k.pa.takeFreeBlock(p);
+        }
+        if (!ok) continue;
+        k.memmap.makeFolio(start, order, PG.hugetlb);
+        k.memmap.setRefcount(start, 1);
+        return start;
       }
-      if (!ok) continue;
-      k.memmap.makeFolio(start, order, PG.hugetlb);
-      k.memmap.setRefcount(start, 1);
-      return start;
     }
-  }
   return NIL;
 }
 
@@ -144,13 +152,18 @@ export function hugetlbFolioPinnable(k: Kernel, pfn: number): boolean {
  * PF_MEMALLOC_PIN set (a long-term pin is faulting) skip folios that are
  * not longterm-pinnable.
  */
-export function dequeue_hugetlb_folio(k: Kernel, h: HState): number {
+export function dequeue_hugetlb_folio(k: Kernel, h: HState, nid = NUMA_NO_NODE, thisNode = false): number {
   const pin = k.current !== null && (k.current.flags & PF_MEMALLOC_PIN) !== 0;
-  for (let i = h.freeList.length - 1; i >= 0; i--) {
-    const pfn = h.freeList[i];
-    if (pin && !hugetlbFolioPinnable(k, pfn)) continue;
-    h.freeList.splice(i, 1);
-    return pfn;
+  // dequeue_hugetlb_folio_nodemask(): the preferred node's free list first,
+  // then the others along the zonelist unless __GFP_THISNODE
+  for (const pass of nid === NUMA_NO_NODE ? [false] : thisNode ? [true] : [true, false]) {
+    for (let i = h.freeList.length - 1; i >= 0; i--) {
+      const pfn = h.freeList[i];
+      if (pin && !hugetlbFolioPinnable(k, pfn)) continue;
+      if (pass && k.pa.page_to_nid(pfn) !== nid) continue;
+      h.freeList.splice(i, 1);
+      return pfn;
+    }
   }
   return NIL;
 }

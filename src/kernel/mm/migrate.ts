@@ -22,8 +22,14 @@
  * refused with -EBUSY), swap cache.
  */
 import { EAGAIN, EBUSY, ENOMEM } from "../include/errno.js";
-import { GFP_HIGHUSER_MOVABLE, GFP_TRANSHUGE, __GFP_COMP, __GFP_HIGHMEM } from "../include/gfp.js";
-import { HPAGE_PUD_ORDER, PAGE_SIZE, ZONE } from "../include/mmzone.js";
+import {
+  GFP_HIGHUSER_MOVABLE,
+  GFP_TRANSHUGE,
+  __GFP_COMP,
+  __GFP_HIGHMEM,
+  __GFP_THISNODE,
+} from "../include/gfp.js";
+import { HPAGE_PUD_ORDER, NUMA_NO_NODE, PAGE_SIZE, ZONE } from "../include/mmzone.js";
 import { PG } from "../include/page_flags.js";
 import { PTE } from "../include/pgtable.js";
 import type { Kernel } from "../kernel.js";
@@ -92,19 +98,23 @@ export function putback_movable_pages(k: Kernel, list: number[]): void {
 // --- targets ---------------------------------------------------------------------------------
 
 /**
- * alloc_migration_target(): a folio of the source's order. Large folios add
- * GFP_TRANSHUGE (movable: under PF_MEMALLOC_PIN current_gfp_context()
+ * alloc_migration_target(): a folio of the source's order, on node `nid`
+ * or, for NUMA_NO_NODE, the source's own node (mtc->nid, folio_nid()).
+ * Other nodes are the fallback unless gfp has __GFP_THISNODE (move_pages(2)). Large folios
+ * add GFP_TRANSHUGE (movable: under PF_MEMALLOC_PIN current_gfp_context()
  * strips __GFP_MOVABLE again); a source in ZONE_MOVABLE adds __GFP_HIGHMEM.
  * hugetlb sources get a pool folio (alloc_hugetlb_folio_nodemask()).
  * Returns the head pfn with refcount 1, or NIL.
  */
-export function alloc_migration_target(k: Kernel, src: number, gfp: number): number {
+export function alloc_migration_target(k: Kernel, src: number, gfp: number, nid = NUMA_NO_NODE): number {
   const mm = k.memmap;
-  if (mm.test(src, PG.hugetlb)) return alloc_hugetlb_folio_nodemask(k, src);
+  if (nid === NUMA_NO_NODE) nid = k.pa.page_to_nid(src);
+  if (mm.test(src, PG.hugetlb))
+    return alloc_hugetlb_folio_nodemask(k, src, nid, (gfp & __GFP_THISNODE) !== 0);
   const order = mm.order(src);
   if (order > 0) gfp |= GFP_TRANSHUGE;
   if (k.pa.zoneIdOf(src) === ZONE.MOVABLE) gfp |= __GFP_HIGHMEM;
-  return k.pa.alloc_pages(gfp, order, mm.flags(src) & PG.large_rmappable);
+  return k.pa.alloc_pages(gfp, order, mm.flags(src) & PG.large_rmappable, nid);
 }
 
 /**
@@ -118,16 +128,21 @@ export function alloc_migration_target(k: Kernel, src: number, gfp: number): num
  * counting the fresh folio as surplus (free_huge_folio() then returns the
  * first folio freed to the buddy allocator).
  */
-function alloc_hugetlb_folio_nodemask(k: Kernel, src: number): number {
+function alloc_hugetlb_folio_nodemask(k: Kernel, src: number, nid: number, thisNode: boolean): number {
   const mm = k.memmap;
   const order = mm.order(src);
   const h: HState | undefined = k.hstates.find((x) => x.order === order);
   if (!h) return NIL;
   let pfn = NIL;
-  if (h.freeHugePages - h.resvHugePages > 0) pfn = dequeue_hugetlb_folio(k, h);
+  if (h.freeHugePages - h.resvHugePages > 0) pfn = dequeue_hugetlb_folio(k, h, nid, thisNode);
   if (pfn === NIL) {
     if (h.order === HPAGE_PUD_ORDER) return NIL;
-    pfn = k.pa.alloc_pages(GFP_HIGHUSER_MOVABLE | __GFP_COMP, h.order, PG.hugetlb);
+    pfn = k.pa.alloc_pages(
+      GFP_HIGHUSER_MOVABLE | __GFP_COMP | (thisNode ? __GFP_THISNODE : 0),
+      h.order,
+      PG.hugetlb,
+      nid,
+    );
     if (pfn === NIL) {
       k.vmstat.htlb_buddy_alloc_fail++;
       return NIL;
@@ -195,6 +210,8 @@ export function migrate_folio_to(
   callerRefs = 1,
   /** a target the caller allocated (compaction's free scanner), else alloc_migration_target() */
   target = NIL,
+  /** the target node (mtc->nid); NUMA_NO_NODE: the folio's own node */
+  nid = NUMA_NO_NODE,
 ): number {
   const mm = k.memmap;
   const order = mm.order(folio);
@@ -220,7 +237,7 @@ export function migrate_folio_to(
   const anon = mm.test(folio, PG.anon);
   const file = !anon && mm.mapping(folio) !== 0;
   if (file && !folio_file_mapping(k, folio)) return fail(-EAGAIN, "not in its page cache");
-  const dst = target !== NIL ? target : alloc_migration_target(k, folio, gfp);
+  const dst = target !== NIL ? target : alloc_migration_target(k, folio, gfp, nid);
   if (dst === NIL) return fail(-ENOMEM, "no target folio");
 
   // content, flags, per-page exclusivity and mapcounts (folio_migrate_flags(), remove_migration_ptes())
@@ -266,6 +283,8 @@ export function migrate_folio_to(
       reason,
       fromZone: k.pa.zoneIdOf(folio),
       toZone: k.pa.zoneIdOf(dst),
+      // nodes only where there are several, so one-node traces stay as they were
+      ...(k.pa.nodes.length > 1 ? { fromNode: k.pa.page_to_nid(folio), toNode: k.pa.page_to_nid(dst) } : {}),
     });
   // migrate_folio_done(): the caller's references go, and with them the old folio
   mm.clear(folio, PG.isolated);

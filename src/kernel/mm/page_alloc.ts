@@ -10,18 +10,35 @@
  * free list whenever that list runs empty, which yields the same blocks in
  * the same order without touching memory that is never allocated.
  *
+ * NUMA: memory is split into nodes (struct pglist_data), each with its own
+ * zones. An allocation walks the zonelist of its preferred node — the
+ * allocating task's node, numa_node_id() — which is node-ordered: every
+ * zone of the preferred node from the highest allowed down, then the next
+ * node's (build_zonelists()). __GFP_THISNODE stops after the first node.
+ * With equal distances the kernel's find_next_best_node() breaks ties by
+ * node_load; the model takes the next node up, wrapping (exact for 2 nodes).
+ *
  * Not modelled: per-cpu page lists, watermarks and reclaim, ALLOC_NOFRAGMENT's
  * first pass, page shuffling. Allocation failure returns NIL at once.
  */
-import { __GFP_DMA32, __GFP_HIGHMEM, __GFP_MOVABLE, __GFP_RECLAIMABLE, __GFP_ZERO } from "../include/gfp.js";
+import {
+  __GFP_DMA32,
+  __GFP_HIGHMEM,
+  __GFP_MOVABLE,
+  __GFP_RECLAIMABLE,
+  __GFP_THISNODE,
+  __GFP_ZERO,
+} from "../include/gfp.js";
 import {
   FALLBACKS,
+  MAX_NR_ZONES,
   MAX_PAGE_ORDER,
   MIGRATE,
   MIGRATE_PCPTYPES,
   MIGRATE_TYPES,
   type MigrateType,
   NR_PAGE_ORDERS,
+  NUMA_NO_NODE,
   pageblock_nr_pages,
   pageblock_order,
   ZONE,
@@ -52,6 +69,8 @@ export class Zone {
     readonly id: ZoneId,
     readonly startPfn: number,
     readonly endPfn: number,
+    /** zone_to_nid() */
+    readonly nid = 0,
   ) {}
   get name(): string {
     return ZONE_NAMES[this.id];
@@ -64,6 +83,20 @@ export class Zone {
   }
 }
 
+/** struct pglist_data: one NUMA node's span and zones (NODE_DATA(nid)). */
+export class PgData {
+  /** node_zones[], indexed by zone type */
+  readonly node_zones: Zone[] = [];
+  constructor(
+    readonly node_id: number,
+    readonly node_start_pfn: number,
+    readonly node_end_pfn: number,
+  ) {}
+  get node_spanned_pages(): number {
+    return this.node_end_pfn - this.node_start_pfn;
+  }
+}
+
 /** alloc_flags the model uses (mm/internal.h: ALLOC_CMA) */
 export const ALLOC_CMA = 0x80;
 
@@ -71,10 +104,16 @@ export interface PageAllocOptions {
   cmaEnabled: boolean;
   /** current_gfp_context(): PF_MEMALLOC_PIN strips __GFP_MOVABLE */
   memallocPin: () => boolean;
+  /** numa_node_id(): the node of the CPU the allocating task runs on (default node 0) */
+  localNode?: () => number;
 }
 
 export class PageAlloc {
+  /** every zone of every node, at nid * MAX_NR_ZONES + zone type: node 0's at their type */
   readonly zones: Zone[] = [];
+  /** the nodes, by node id (node_data[]); all the same size */
+  readonly nodes: PgData[] = [];
+  private nodePages = Infinity;
   /** one migratetype per pageblock (pageblock-flags) */
   readonly pageblockMt: Uint8Array;
 
@@ -86,10 +125,30 @@ export class PageAlloc {
   }
 
   // --- boot ------------------------------------------------------------------
-  addZone(id: ZoneId, startPfn: number, endPfn: number): Zone {
-    const z = new Zone(id, startPfn, endPfn);
-    this.zones[id] = z;
+  /** Add the next node, pfns [startPfn, endPfn): nodes come in order and are all the same size. */
+  addNode(startPfn: number, endPfn: number): PgData {
+    const pgdat = new PgData(this.nodes.length, startPfn, endPfn);
+    this.nodes.push(pgdat);
+    this.nodePages = endPfn - startPfn;
+    return pgdat;
+  }
+
+  addZone(id: ZoneId, startPfn: number, endPfn: number, nid = 0): Zone {
+    const z = new Zone(id, startPfn, endPfn, nid);
+    this.zones[nid * MAX_NR_ZONES + id] = z;
+    if (this.nodes[nid]) this.nodes[nid].node_zones[id] = z;
     return z;
+  }
+
+  /** page_to_nid(): nodes are equal, contiguous pfn ranges, so the node is a division. */
+  page_to_nid(pfn: number): number {
+    if (this.nodes.length <= 1) return 0;
+    return Math.min(this.nodes.length - 1, Math.floor(pfn / this.nodePages));
+  }
+
+  /** node_state(nid, N_MEMORY): the node exists and has memory */
+  nodeHasMemory(nid: number): boolean {
+    return Number.isInteger(nid) && nid >= 0 && nid < this.nodes.length;
   }
 
   /**
@@ -386,22 +445,30 @@ export class PageAlloc {
 
   /**
    * __alloc_pages(): a block of 2^order pages, head pfn or NIL. The zonelist
-   * is walked from the highest allowed zone down. Pages come back with
+   * of the preferred node (`nid`, else numa_node_id()) is walked: each node's
+   * zones from the highest allowed down, nodes in fallback order, only the
+   * preferred node for __GFP_THISNODE. Pages come back with
    * refcount 1 on the head and order stamped on every page (prep_new_page(),
    * prep_compound_page() for order > 0). Content is zeroed for __GFP_ZERO;
    * otherwise it is whatever the page last held.
    */
-  alloc_pages(gfp: number, order: number, extraFlags = 0): number {
+  alloc_pages(gfp: number, order: number, extraFlags = 0, nid = NUMA_NO_NODE): number {
     gfp = this.currentGfpContext(gfp);
     const mt = PageAlloc.gfpMigratetype(gfp);
     const allocFlags = mt === MIGRATE.MOVABLE ? ALLOC_CMA : 0;
-    for (let zid = PageAlloc.gfpZone(gfp); zid >= 0; zid--) {
-      const z = this.zones[zid];
-      if (!z || z.managedPages === 0) continue;
-      const pfn = this.rmqueue(z, order, mt, allocFlags);
-      if (pfn === NIL) continue;
-      this.prepNewPage(pfn, order, gfp, extraFlags);
-      return pfn;
+    const nr = this.nodes.length || 1;
+    const preferred = nid === NUMA_NO_NODE ? (this.opts.localNode?.() ?? 0) : nid;
+    const tries = gfp & __GFP_THISNODE ? 1 : nr;
+    for (let i = 0; i < tries; i++) {
+      const base = ((preferred + i) % nr) * MAX_NR_ZONES;
+      for (let zid = PageAlloc.gfpZone(gfp); zid >= 0; zid--) {
+        const z = this.zones[base + zid];
+        if (!z || z.managedPages === 0) continue;
+        const pfn = this.rmqueue(z, order, mt, allocFlags);
+        if (pfn === NIL) continue;
+        this.prepNewPage(pfn, order, gfp, extraFlags);
+        return pfn;
+      }
     }
     return NIL;
   }
@@ -414,8 +481,9 @@ export class PageAlloc {
   }
 
   zoneOf(pfn: number): Zone {
-    for (let i = this.zones.length - 1; i >= 0; i--) {
-      const z = this.zones[i];
+    const base = this.page_to_nid(pfn) * MAX_NR_ZONES;
+    for (let i = MAX_NR_ZONES - 1; i >= 0; i--) {
+      const z = this.zones[base + i];
       if (z && z.contains(pfn)) return z;
     }
     throw new Error(`pfn ${pfn} is in no zone`);
