@@ -366,9 +366,10 @@ const EVENTS: Event[] = [
       ...m.pin(k),
       ...look(k, "A"),
       value("vmpin(A)"),
+      value("foll_pins()"),
       ...writeAndLook(k, m, ["A"]),
       ...(m.write ? [...m.write(k), ...look(k, "A")] : []),
-      ...(m.release ? [...m.release(k), value("vmpin(A)")] : []),
+      ...(m.release ? [...m.release(k), value("vmpin(A)"), value("foll_pins()")] : []),
     ],
   },
   {
@@ -448,7 +449,7 @@ const EVENTS: Event[] = [
       step(`A: madvise(buf, ${k.size}, MADV_DONTNEED)`),
       ...look(k, "A"),
       ...writeAndLook(k, m, ["A"]),
-      ...(m.release ? [...m.release(k), value("vmpin(A)")] : []),
+      ...(m.release ? [...m.release(k), value("vmpin(A)"), value("foll_pins()")] : []),
     ],
   },
   {
@@ -460,8 +461,9 @@ const EVENTS: Event[] = [
       step(`A: munmap(buf, ${k.size})`),
       value("mapped(A, buf)"),
       value("vmpin(A)"),
+      value("foll_pins()"),
       ...(m.held ? m.view(k) : []),
-      ...(m.release ? [...m.release(k), value("vmpin(A)")] : []),
+      ...(m.release ? [...m.release(k), value("vmpin(A)"), value("foll_pins()")] : []),
     ],
   },
   {

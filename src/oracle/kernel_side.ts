@@ -116,7 +116,29 @@ export class KernelSide {
    * reason when the live machine cannot be set so (the scenario is then
    * unavailable here, not failed).
    */
+  /** FOLL_PIN pins outstanding on the machine when the run started (see foll_pins) */
+  private pinBaseline = 0;
+
+  /**
+   * Pins outstanding machine-wide, once they stop changing: a previous run's io_uring ring
+   * unpins from a workqueue after its processes are gone (io_ring_exit_work()).
+   */
+  private async quiescentPins(): Promise<number> {
+    const outstanding = async (): Promise<number> => {
+      const v = await this.r.vmstat(["nr_foll_pin_acquired", "nr_foll_pin_released"]);
+      return (v.nr_foll_pin_acquired ?? 0) - (v.nr_foll_pin_released ?? 0);
+    };
+    const start = Date.now();
+    let last = await outstanding();
+    while (last !== 0 && Date.now() - start < RING_TEARDOWN_MAX_MS) {
+      await new Promise((res) => setTimeout(res, 10));
+      last = await outstanding();
+    }
+    return last;
+  }
+
   async setup(s: KernelSetup): Promise<string | null> {
+    this.pinBaseline = await this.quiescentPins();
     const knob = async (path: string, value: string): Promise<string | null> => {
       const g = await this.r.must({ op: "get_knob", args: { path } });
       if (String(g.obs?.value) === value) return null;
@@ -574,6 +596,13 @@ export class KernelSide {
       return i.n >= 0 && i.n < st.length
         ? { kind: "int", n: st[i.n] }
         : { kind: "unknown", why: "index out of range" };
+    }
+    if (name === "foll_pins") {
+      const v = await this.r.vmstat(["nr_foll_pin_acquired", "nr_foll_pin_released"]);
+      return {
+        kind: "int",
+        n: (v.nr_foll_pin_acquired ?? 0) - (v.nr_foll_pin_released ?? 0) - this.pinBaseline,
+      };
     }
     const procE = call.args[0];
     const proc = procE?.kind === "name" ? procE.name : "";

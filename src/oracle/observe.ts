@@ -86,6 +86,10 @@ export const OBSERVER_COMPARISON: { readonly [N in ObserverName]: ObserverCompar
     how: "exact",
     why: "/proc/PID/status VmLck (mm->locked_vm); not compared after mlockall(), which also locks the runner's own code and buffers",
   },
+  foll_pins: {
+    how: "exact",
+    why: "/proc/vmstat nr_foll_pin_acquired − nr_foll_pin_released, counted from the start of the run (which waits until the machine has no pin outstanding)",
+  },
   exited: { how: "exact", why: "the process has exited (its worker reported the exit)" },
   rss: {
     how: "model-only",

@@ -498,7 +498,10 @@ const page = (result: ObserverResult, doc: string) => ({ args: [proc, addr], res
  * truth values false, and zone()/migratetype() equal no name.
  */
 export const OBSERVERS = {
-  load: page("int", "the content the process sees at addr, without faulting (unmapped anon reads 0)"),
+  load: page(
+    "int",
+    "the content a read at addr would see, without faulting it in: unmapped anon reads 0, an unmapped file page its page-cache or disk content, beyond EOF -EFAULT",
+  ),
   pfn: page("int", "the pfn mapped at addr, or -EFAULT"),
   zone: page("zone", "the zone of the page mapped at addr: DMA32, NORMAL or MOVABLE"),
   migratetype: page(
@@ -523,6 +526,11 @@ export const OBSERVERS = {
   vmlck: { args: [proc], result: "int", doc: "the process's locked_vm in bytes (VmLck)" },
   rss: { args: [proc], result: "int", doc: "the process's resident memory in bytes (VmRSS)" },
   exited: { args: [proc], result: "bool", doc: "the process has exited" },
+  foll_pins: {
+    args: [],
+    result: "int",
+    doc: "pages pinned with FOLL_PIN machine-wide and not yet unpinned (/proc/vmstat nr_foll_pin_acquired − nr_foll_pin_released)",
+  },
   pinned: { args: [h("pages", PINS)], result: "int", doc: "pages the handle still holds pinned" },
   referenced: {
     args: [h("pages", ["refs", "pipe"])],

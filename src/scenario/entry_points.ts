@@ -352,6 +352,7 @@ export const OBSERVER_IMPLS: { readonly [N in ObserverName]: ObserverImpl<N> } =
   vmlck: (m, pid) => int(m.status(pid).VmLck * 1024),
   rss: (m, pid) => int(m.status(pid).VmRSS * 1024),
   exited: (m, pid) => bool(m.task(pid).state !== "running"),
+  foll_pins: (m) => int(m.k.vmstat.nr_foll_pin_acquired - m.k.vmstat.nr_foll_pin_released),
   pinned: (_m, h) => int(pinnedPages(handleOf(h))),
   referenced: (_m, h) => int(referencedPages(handleOf(h))),
   move_status: (_m, h, i) => {
