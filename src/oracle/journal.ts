@@ -198,13 +198,18 @@ export function recoverStaleJournals(dirs: readonly string[] = ["/tmp"]): Recove
     for (const n of names) {
       if (!n.startsWith("pinlab-oracle-") || !n.endsWith(".journal")) continue;
       const path = join(dir, n);
-      const runner = readJournal(path).find(
-        (e): e is Extract<JournalEntry, { t: "runner" }> => e.t === "runner",
-      );
-      if (runner && isLive(runner.pid, runner.start)) continue; // a run in progress
-      // No runner line yet: a run may be starting right now; leave young journals alone.
-      if (!runner && Date.now() - statSync(path).mtimeMs < 60_000) continue;
-      out.push(recoverJournal(path));
+      try {
+        const runner = readJournal(path).find(
+          (e): e is Extract<JournalEntry, { t: "runner" }> => e.t === "runner",
+        );
+        if (runner && isLive(runner.pid, runner.start)) continue; // a run in progress
+        // No runner line yet: a run may be starting right now; leave young journals alone.
+        if (!runner && Date.now() - statSync(path).mtimeMs < 60_000) continue;
+        out.push(recoverJournal(path));
+      } catch (e) {
+        // another run's journal that vanished between the listing and now: it cleaned up itself
+        if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+      }
     }
   }
   return out;
