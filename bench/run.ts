@@ -27,8 +27,14 @@ import { PageArray } from "../src/kernel/mm/page_array.js";
 type Mem = "anon-nothp" | "anon-thp" | "hugetlb-2M";
 const MiB = 1024 * 1024;
 const PAGE = 4096;
-/** rounds before measuring: enough for V8 to optimise the small-size runs too */
+/** rounds before measuring, when given; else the warm-up below decides */
 const WARMUP = Number(process.env.PINLAB_BENCH_WARMUP ?? 0) || 0;
+/** the warm-up's wall-clock bounds and the window in which it watches the round time settle */
+const WARMUP_MIN_MS = 1000;
+const WARMUP_MAX_MS = 3000;
+const SETTLE_MS = 250;
+/** measure for at least this long too: a burst of load over a few ms cannot move the median */
+const MEASURE_MIN_MS = 250;
 /** pages per pin call: the whole range at once, as io_uring registers a buffer (io_pin_pages()) */
 const CHUNK = Number(process.env.PINLAB_BENCH_CHUNK ?? 0) || Infinity;
 
@@ -58,22 +64,32 @@ function benchPin(mem: Mem, size: number): void {
   const nr = size / PAGE;
   const chunk = Math.min(CHUNK, nr);
   const task = m.task(pid);
-  // many short rounds: the median is robust against a busy machine
+  // many short rounds, over MEASURE_MIN_MS at least: the median is robust against a busy machine
   const reps = size >= 1024 * MiB ? 31 : 201;
-  // Measure the steady state, after V8 has optimised the walk: the per-call parts
-  // (gup_fast_walk, one call per round) are only optimised after a few hundred calls. Warm up
-  // for WARMUP rounds when given, else until 300 rounds or 3 s have passed, and at least 2M pages.
-  const warmupDeadline = performance.now() + 3000;
+  let measureStart = Infinity;
+  // Measure the steady state, after V8 has optimised the walk. V8 compiles optimised code on
+  // one background thread, a function at a time, so the walk's functions (gup_fast_walk is hot
+  // only after a few hundred calls) land tens to hundreds of ms after they got hot: on a busy
+  // machine later than 300 rounds of a 64 MiB huge-page pin take (~40 µs each), and a warm-up
+  // counted in rounds then ends part-way through, putting the median on either side of the
+  // switch. Warm up for WARMUP rounds when given, else for at least 300 rounds, 2M pages and
+  // WARMUP_MIN_MS, then until the median round time of a SETTLE_MS window no longer falls;
+  // at most WARMUP_MAX_MS.
+  const warmupStart = performance.now();
   const minWarmup = Math.max(5, Math.ceil(2 ** 21 / nr));
   let warmup = WARMUP || Infinity;
+  let window: number[] = [];
+  let windowEnd = warmupStart + SETTLE_MS;
+  let prevWindow = Infinity;
+  let settled = false;
   const pinNs: number[] = [];
   const unpinNs: number[] = [];
   // the page arrays, as the model's own callers allocate them (pin_user.ts)
   const all: PageArray[] = [];
   for (let i = 0; i < nr / chunk; i++) all.push(new PageArray(chunk));
   m.k.asTask(task, () => {
-    // the warm-up rounds let the JIT settle and are not counted
-    for (let r = 0; r < reps + warmup; r++) {
+    // the warm-up rounds let the JIT settle and are not counted; then reps rounds and MEASURE_MIN_MS
+    for (let r = 0; r < reps + warmup || performance.now() - measureStart < MEASURE_MIN_MS; r++) {
       let t0 = performance.now();
       for (let i = 0; i < all.length; i++) {
         const got = pin_user_pages_fast(
@@ -89,9 +105,24 @@ function benchPin(mem: Mem, size: number): void {
       t0 = performance.now();
       for (let i = 0; i < all.length; i++) unpin_user_pages(m.k, all[i], chunk);
       const unpin = performance.now() - t0;
-      if (warmup === Infinity && r + 1 >= minWarmup && (r + 1 >= 300 || performance.now() > warmupDeadline))
-        warmup = r + 1;
-      else if (r >= warmup) {
+      if (warmup === Infinity) {
+        const now = performance.now();
+        window.push(pin + unpin);
+        if (now >= windowEnd) {
+          const med = median(window);
+          settled = med >= 0.95 * prevWindow;
+          prevWindow = med;
+          window = [];
+          windowEnd = now + SETTLE_MS;
+        }
+        const spent = now - warmupStart;
+        if (
+          r + 1 >= minWarmup &&
+          (spent >= WARMUP_MAX_MS || (r + 1 >= 300 && spent >= WARMUP_MIN_MS && settled))
+        )
+          warmup = r + 1;
+      } else if (r >= warmup) {
+        if (pinNs.length === 0) measureStart = performance.now() - pin - unpin;
         pinNs.push((pin * 1e6) / nr);
         unpinNs.push((unpin * 1e6) / nr);
       }

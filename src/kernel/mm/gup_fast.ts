@@ -162,7 +162,11 @@ function gup_fast_pte_range(
   const pbmt = k.pa.pageblockMt;
   let acquired = 0;
   let chunkIdx = -1;
-  let c = memmap.chunk(0);
+  // the current chunk's fields, reloaded only when the loop enters another chunk
+  const c0 = memmap.chunk(0);
+  let cFlags = c0.flags;
+  let cRef = c0.refcount;
+  let cMap = c0.mapping;
   let ltRefuse = false;
   let ltZone = false;
   let j = 0;
@@ -176,7 +180,10 @@ function gup_fast_pte_range(
     const page = tpfn[i0 + j];
     if (page >>> MEMMAP_CHUNK_SHIFT !== chunkIdx) {
       chunkIdx = page >>> MEMMAP_CHUNK_SHIFT;
-      c = memmap.chunk(page);
+      const c = memmap.chunk(page);
+      cFlags = c.flags;
+      cRef = c.refcount;
+      cMap = c.mapping;
       // folio_is_longterm_pinnable()'s migratetype test is per pageblock, and a memmap
       // chunk is one pageblock: decide it once per chunk, and the ZONE_MOVABLE range
       // test only for a chunk that reaches into the range
@@ -186,26 +193,26 @@ function gup_fast_pte_range(
       ltZone = longterm && lo + MEMMAP_CHUNK_PAGES > movLo && lo < movHi;
     }
     const ci = page & CHUNK_MASK;
-    const fl = c.flags[ci];
+    const fl = cFlags[ci];
     if (
       pin &&
       (fl & (F_ORDER_OR_KERNEL | F_ANON)) === F_ANON &&
-      c.mapping[ci] !== 0 &&
+      cMap[ci] !== 0 &&
       (bits & PTE_WRITE || fl & F_ANON_EXCLUSIVE)
     ) {
       // try_grab_folio_fast() on a small anonymous folio, with the checks
       // that cannot fail for it folded away: gup_fast_folio_allowed() is
       // true for anon folios, gup_must_unshare() false for exclusive ones
-      const rc = c.refcount[ci];
+      const rc = cRef[ci];
       if (rc <= 0) {
         if (rc < 0) k.warn("mm/gup.c: try_get_folio()", `folio ${page} has a negative refcount ${rc}`);
         break;
       }
       if (ltRefuse) break; // [FAST-8]: no refs taken
       if (ltZone && page >= movLo && page < movHi) break;
-      c.refcount[ci] = rc + GUP_PIN_COUNTING_BIAS;
+      cRef[ci] = rc + GUP_PIN_COUNTING_BIAS;
       acquired++;
-      c.flags[ci] = fl | F_REFERENCED;
+      cFlags[ci] = fl | F_REFERENCED;
       if (typed) typed[base + j] = page;
       else out[base + j] = page;
       continue;
