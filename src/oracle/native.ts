@@ -260,8 +260,6 @@ export class NativeRunner {
     const avail = oracleAvailability({ binary: opts.binary });
     if (!avail.ok) throw new OracleError(unavailableMessage(avail));
     const parents = opts.runDirParent ? [opts.runDirParent] : runDirCandidates();
-    // Runs whose runner and client both died leave a journal: undo them first.
-    recoverStaleJournals(parents);
     let rundir = "";
     for (const p of parents) {
       try {
@@ -307,6 +305,9 @@ export class NativeRunner {
       rmSync(rundir, { recursive: true, force: true });
       throw hello;
     }
+    // Runs whose runner and client both died leave a journal: undo them now, while this
+    // runner holds the machine-wide lock (no other run can be changing the same state).
+    recoverStaleJournals(parents);
     if (hello.version !== PROTOCOL_VERSION) {
       await r.close();
       throw new OracleError(
