@@ -186,6 +186,18 @@ describe("writeback (mm/page-writeback.c)", () => {
     expect(named(env.events, "writeback_end").at(-1)!.args.content).toBe(0x99);
   });
 
+  it("an anonymous folio marked dirty is traced as anon, not as a file place", () => {
+    const env = setup();
+    const { k } = env;
+    const pfn = k.pa.alloc_pages(0, 0);
+    k.memmap.set(pfn, PG.anon);
+    folio_mark_dirty(k, pfn);
+    const ev = named(env.events, "folio_mark_dirty").at(-1)!;
+    expect(ev.args.anon).toBe(true);
+    expect(ev.args).not.toHaveProperty("inode");
+    expect(ev.args).not.toHaveProperty("index");
+  });
+
   it("an orphan (truncated) folio marked dirty is just PG_dirty", () => {
     const { k } = setup();
     const pfn = k.pa.alloc_pages(0, 0);

@@ -162,7 +162,9 @@ function check_and_migrate_movable_pages_or_folios(k: Kernel, pofs: Pofs): numbe
     k.trace.emit("longterm_migrate", "mm/gup.c: check_and_migrate_movable_pages_or_folios()", {
       collected,
       isolated: list.length,
-      folios: list.join(","),
+      // a long list (a 1 GiB pin of movable memory) is summarised: the first folios, then a count
+      folios:
+        list.length > 16 ? `${list.slice(0, 16).join(",")},… (+${list.length - 16} more)` : list.join(","),
     });
   return migrate_longterm_unpinnable_folios(k, list, pofs);
 }

@@ -37,13 +37,14 @@ export { WB_SYNC_ALL, WB_SYNC_NONE };
 
 const WHERE_CLEAR_FOR_IO = "mm/page-writeback.c: folio_clear_dirty_for_io()";
 
-function traceArgs(k: Kernel, folio: number): { pfn: number; inode: number; index: number; pinned: boolean } {
-  return {
-    pfn: folio,
-    inode: k.memmap.mapping(folio),
-    index: k.memmap.index(folio),
-    pinned: folio_maybe_dma_pinned(k, folio),
-  };
+function traceArgs(
+  k: Kernel,
+  folio: number,
+): { pfn: number; inode?: number; index?: number; anon?: true; pinned: boolean } {
+  const pinned = folio_maybe_dma_pinned(k, folio);
+  // an anon folio's mapping is its anon_vma and its index a virtual page number: not a file place
+  if (k.memmap.test(folio, PG.anon)) return { pfn: folio, anon: true, pinned };
+  return { pfn: folio, inode: k.memmap.mapping(folio), index: k.memmap.index(folio), pinned };
 }
 
 // --- dirtying ---------------------------------------------------------------------
