@@ -205,6 +205,23 @@ describe("process_vm_readv/writev (mm/process_vm_access.c)", () => {
     expect(m.load(A, dst + K4)).toBe(7);
     expect(m.process_vm_readv(A, B, dst, K4, src + 3 * K4, K4, 0)).toBe(-EFAULT);
   });
+  it("each batch's pin is released like every pin: unpinned, pin_release traced, nothing left in the table", () => {
+    const { m, A } = boot();
+    const B = m.fork(A);
+    const src = m.mmap(B, 0, 2 * K4, RW, ANON, -1, 0);
+    m.memset(B, src, 7, 2 * K4);
+    const dst = m.mmap(A, 0, 2 * K4, RW, ANON, -1, 0);
+    const released: unknown[] = [];
+    m.k.trace.subscribe((e) => {
+      if (e.name === "pin_release") released.push(e.args.owner);
+    });
+    const before = m.k.vmstat.nr_foll_pin_released;
+    expect(m.process_vm_readv(A, B, dst, 2 * K4, src, 2 * K4, 0)).toBe(2 * K4);
+    expect(released).toEqual(["process_vm_readv"]);
+    expect(m.k.vmstat.nr_foll_pin_released - before).toBe(2);
+    expect(m.k.vmstat.nr_foll_pin_acquired).toBe(m.k.vmstat.nr_foll_pin_released);
+    expect(m.pins().filter((p) => !p.released)).toEqual([]);
+  });
   it("writev into a PROT_READ private mapping is -EFAULT (no FOLL_FORCE)", () => {
     const { m, A } = boot();
     const B = m.fork(A);

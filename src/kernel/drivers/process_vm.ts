@@ -15,9 +15,9 @@ import type { Kernel } from "../kernel.js";
 import { ptrace_may_access } from "../kernel/ptrace.js";
 import type { Task } from "../kernel/task.js";
 import { pin_user_pages_remote } from "../mm/gup.js";
-import { unpin_user_pages_dirty_lock } from "../mm/gup_refs.js";
 import { user_access } from "../mm/user_access.js";
 import { pin_table } from "./pin_table.js";
+import { driver_release } from "./pin_user.js";
 
 /** PVM_MAX_PP_ARRAY_COUNT */
 const PVM_MAX_PP_ARRAY_COUNT = 16;
@@ -81,8 +81,8 @@ export function process_vm_rw(
       else k.memmap.setContent(lp, k.memmap.content(pages[i]));
       copied += e - s;
     }
-    unpin_user_pages_dirty_lock(k, pages, pinned, write);
-    rec.released = true;
+    // unpin_user_pages_dirty_lock(pages, pinned, write), as every pin's release: traced
+    driver_release(k, rec, write);
     pa += pinned * PAGE_SIZE;
     if (pinned < nr) rc = -EFAULT;
   }
