@@ -55,18 +55,12 @@ interface MemKind {
   size: string;
   /** set up `buf` in process A with content 0x11 in page 0 (zero page: never written) */
   setup: Line[];
-  /** anonymous memory (fork copies or COW-shares it) */
-  anon: boolean;
   /** a file behind it that ftruncate can cut */
   file: boolean;
   /** a THP or hugetlb folio: observe its order */
   large: boolean;
   /** memory whose pages user space cannot read through /proc/PID/mem, and GUP refuses */
   secret?: boolean;
-  /** never written: the shared zero page */
-  zero?: boolean;
-  /** written by the setup */
-  filled: boolean;
 }
 
 const RW = "PROT_READ|PROT_WRITE";
@@ -78,10 +72,8 @@ const MEM_KINDS: MemKind[] = [
     what: "private anonymous memory (small pages)",
     size: "16K",
     setup: [step(`A: buf = mmap(NULL, 16K, ${RW}, ${ANON}, -1, 0)`), step("A: memset(buf, 0x11, 16K)")],
-    anon: true,
     file: false,
     large: false,
-    filled: true,
   },
   {
     id: "anon2M",
@@ -89,10 +81,8 @@ const MEM_KINDS: MemKind[] = [
     machine: "machine thp=madvise",
     size: "2M",
     setup: [step(`A: buf = mmap(NULL, 2M, ${RW}, ${ANON}, -1, 0)`), step("A: memset(buf, 0x11, 2M)")],
-    anon: true,
     file: false,
     large: true,
-    filled: true,
   },
   {
     id: "thp",
@@ -104,21 +94,16 @@ const MEM_KINDS: MemKind[] = [
       step("A: madvise(buf, 2M, MADV_HUGEPAGE)"),
       step("A: memset(buf, 0x11, 2M)"),
     ],
-    anon: true,
     file: false,
     large: true,
-    filled: true,
   },
   {
     id: "zero",
     what: "the shared zero page (private anonymous memory only read)",
     size: "16K",
     setup: [step(`A: buf = mmap(NULL, 16K, ${RW}, ${ANON}, -1, 0)`), step("A: z = load(buf)")],
-    anon: true,
     file: false,
     large: false,
-    zero: true,
-    filled: false,
   },
   {
     id: "hugetlb2M",
@@ -129,10 +114,8 @@ const MEM_KINDS: MemKind[] = [
       step(`A: buf = mmap(NULL, 2M, ${RW}, ${ANON}|MAP_HUGETLB|MAP_HUGE_2MB, -1, 0)`),
       step("A: memset(buf, 0x11, 4K)"),
     ],
-    anon: true,
     file: false,
     large: true,
-    filled: true,
   },
   {
     id: "hugetlb1G",
@@ -143,10 +126,8 @@ const MEM_KINDS: MemKind[] = [
       step(`A: buf = mmap(NULL, 1G, ${RW}, ${ANON}|MAP_HUGETLB|MAP_HUGE_1GB, -1, 0)`),
       step("A: memset(buf, 0x11, 4K)"),
     ],
-    anon: true,
     file: false,
     large: true,
-    filled: true,
   },
   {
     id: "memfd",
@@ -158,10 +139,8 @@ const MEM_KINDS: MemKind[] = [
       step(`A: buf = mmap(NULL, 16K, ${RW}, MAP_SHARED, mfd, 0)`),
       step("A: memset(buf, 0x11, 16K)"),
     ],
-    anon: false,
     file: true,
     large: false,
-    filled: true,
   },
   {
     id: "tmpfs",
@@ -174,10 +153,8 @@ const MEM_KINDS: MemKind[] = [
       step(`A: buf = mmap(NULL, 16K, ${RW}, MAP_SHARED, ffd, 0)`),
       step("A: memset(buf, 0x11, 16K)"),
     ],
-    anon: false,
     file: true,
     large: false,
-    filled: true,
   },
   {
     id: "ext4-shared",
@@ -190,10 +167,8 @@ const MEM_KINDS: MemKind[] = [
       step(`A: buf = mmap(NULL, 16K, ${RW}, MAP_SHARED, ffd, 0)`),
       step("A: memset(buf, 0x11, 16K)"),
     ],
-    anon: false,
     file: true,
     large: false,
-    filled: true,
   },
   {
     id: "ext4-private",
@@ -206,10 +181,8 @@ const MEM_KINDS: MemKind[] = [
       step(`A: buf = mmap(NULL, 16K, ${RW}, MAP_PRIVATE, ffd, 0)`),
       step("A: memset(buf, 0x11, 8K)"),
     ],
-    anon: true,
     file: true,
     large: false,
-    filled: true,
   },
   {
     id: "secretmem",
@@ -221,11 +194,9 @@ const MEM_KINDS: MemKind[] = [
       step(`A: buf = mmap(NULL, 16K, ${RW}, MAP_SHARED, sfd, 0)`),
       step("A: memset(buf, 0x11, 16K)"),
     ],
-    anon: false,
     file: false,
     large: false,
     secret: true,
-    filled: true,
   },
 ];
 
@@ -497,7 +468,8 @@ const EVENTS: Event[] = [
   {
     id: "collapse",
     what: "small pages with a pin, then MADV_COLLAPSE",
-    applies: (k) => k.id === "anon2M",
+    // MADV_COLLAPSE collides with a held pin only: a transient access leaves nothing behind
+    applies: (k, m) => k.id === "anon2M" && m.held,
     lines: (k, m) => [
       value("order(A, buf)"),
       ...m.pin(k),
@@ -580,8 +552,6 @@ function scenarioFor(k: MemKind, m: Mechanism, e: Event): CorpusScenario | null 
   if (!e.applies(k, m)) return null;
   // 2M of small pages exists for MADV_COLLAPSE; the other events are covered by "anon"
   if (k.id === "anon2M" && e.id !== "collapse") return null;
-  // MADV_COLLAPSE and KSM act on held pins only; a transient access leaves nothing to collide with
-  if ((e.id === "collapse" || e.id === "ksm") && !m.held) return null;
   const body = e.lines(k, m);
   const header: Line[] = [];
   if (k.machine) header.push(text(k.machine));

@@ -8,7 +8,7 @@
  */
 import type { StepStmt } from "../scenario/ast.js";
 import type { CheckedScenario } from "../scenario/checker.js";
-import { CALLS, type CallName, isCallName } from "../scenario/calls.js";
+import { CALLS, type CallName, isCallName, isObserverName } from "../scenario/calls.js";
 import type { StepResult } from "../scenario/runner.js";
 import type { KernelStep } from "./kernel_side.js";
 import type { ModelObservation } from "./model_side.js";
@@ -20,6 +20,7 @@ import {
   mentionsHazard,
   type Runnable,
   type SideValue,
+  toSideValue,
 } from "./scenario_walk.js";
 
 export type Verdict = "agree" | "diverge" | "not-compared";
@@ -83,18 +84,7 @@ export const WIDENINGS = {
 export type WideningId = keyof typeof WIDENINGS;
 
 function modelValue(r: StepResult | undefined): SideValue {
-  const v = r?.result;
-  if (!v) return { kind: "none" };
-  switch (v.kind) {
-    case "int":
-      return { kind: "int", n: v.n };
-    case "bool":
-      return { kind: "bool", b: v.b };
-    case "sym":
-      return { kind: "sym", name: v.name };
-    default:
-      return { kind: "none" };
-  }
+  return r?.result ? toSideValue(r.result) : { kind: "none" };
 }
 
 function fmt(v: SideValue, hex: boolean): string {
@@ -164,9 +154,7 @@ function compareAssert(
   for (const o of model) {
     const ko = kobs.get(o.node);
     const kv: SideValue = ko?.value ?? { kind: "unknown", why: "not observed" };
-    const nameOf = o.text.slice(0, o.text.indexOf("("));
-    const how =
-      nameOf in OBSERVER_COMPARISON ? OBSERVER_COMPARISON[nameOf as keyof typeof OBSERVER_COMPARISON] : null;
+    const how = isObserverName(o.name) ? OBSERVER_COMPARISON[o.name] : null;
     const hex = how?.how === "identity";
     mParts.push(`${o.text} = ${fmt(o.compared, hex)}`);
     kParts.push(`${o.text} = ${fmt(kv, hex)}`);

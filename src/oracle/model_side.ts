@@ -27,12 +27,21 @@ import { run, type RunOptions, type ScenarioResult, type StepResult } from "../s
 import type { Value } from "../scenario/value.js";
 import type { WideningId } from "./compare.js";
 import { OBSERVER_COMPARISON } from "./observe.js";
-import { evalExpr, observerCalls, runnables, type Scope, type SideValue } from "./scenario_walk.js";
+import {
+  evalExpr,
+  observerCalls,
+  runnables,
+  type Scope,
+  type SideValue,
+  toSideValue,
+} from "./scenario_walk.js";
 
 /** What one observer call of an assert read on the model. */
 export interface ModelObservation {
   /** the observer call's node */
   node: number;
+  /** the observer's name */
+  name: string;
   text: string;
   /** the model's observer, as the assert saw it */
   value: SideValue;
@@ -50,47 +59,26 @@ export interface ModelRun {
   observations: Map<number, ModelObservation[]>;
 }
 
-function toSide(v: Value): SideValue {
-  switch (v.kind) {
-    case "int":
-      return { kind: "int", n: v.n };
-    case "bool":
-      return { kind: "bool", b: v.b };
-    case "sym":
-      return { kind: "sym", name: v.name };
-    case "none":
-      return { kind: "none" };
-  }
-}
-
-/** The move_pages() status arrays (by binding) the steps before `step` left. */
-function statusesBefore(
+/**
+ * What the steps before `step` left bound, from a run's results: each binding's number, and
+ * the status array of those bound to a move_pages() call.
+ */
+function bindingsBefore(
   c: CheckedScenario,
   steps: readonly StepResult[],
   step: number,
-): Map<string, number[]> {
-  const out = new Map<string, number[]>();
+): { numbers: Map<string, number>; statuses: Map<string, number[]> } {
+  const numbers = new Map<string, number>();
+  const statuses = new Map<string, number[]>();
   const stmts = runnables(c);
   for (let i = 0; i < step - 1 && i < steps.length; i++) {
     const s = stmts[i];
     const r = steps[i]?.result;
-    if (s?.kind === "step" && s.binding && r?.kind === "int" && r.handle?.status)
-      out.set(s.binding.name, r.handle.status);
+    if (s?.kind !== "step" || !s.binding || r?.kind !== "int") continue;
+    numbers.set(s.binding.name, r.n);
+    if (r.handle?.status) statuses.set(s.binding.name, r.handle.status);
   }
-  return out;
-}
-
-/** The binding values (by name) the steps before `step` left, from a run's results. */
-function bindingsBefore(c: CheckedScenario, steps: readonly StepResult[], step: number): Map<string, number> {
-  const out = new Map<string, number>();
-  const stmts = runnables(c);
-  for (let i = 0; i < step - 1 && i < steps.length; i++) {
-    const s = stmts[i];
-    const r = steps[i];
-    if (s?.kind !== "step" || !s.binding || r?.result?.kind !== "int") continue;
-    out.set(s.binding.name, r.result.n);
-  }
-  return out;
+  return { numbers, statuses };
 }
 
 function pidOf(m: Machine, name: string): number | undefined {
@@ -109,7 +97,13 @@ export function observeModel(
   const name = call.callee.name;
   const text = printExpr(call);
   if (!isObserverName(name))
-    return { node: call.id, text, value: unknown("not an observer"), compared: unknown("not an observer") };
+    return {
+      node: call.id,
+      name,
+      text,
+      value: unknown("not an observer"),
+      compared: unknown("not an observer"),
+    };
   const spec = OBSERVERS[name];
   const args: unknown[] = [];
   for (let i = 0; i < call.args.length; i++) {
@@ -118,28 +112,29 @@ export function observeModel(
     if (kind === "process") {
       const pid = a.kind === "name" ? scope.process(a.name) : undefined;
       if (pid === undefined)
-        return { node: call.id, text, value: unknown("no such process"), compared: unknown("") };
+        return { node: call.id, name, text, value: unknown("no such process"), compared: unknown("") };
       args.push(pid);
     } else if (kind === "handle") {
       // a move_pages() status array is what the kernel wrote; other handles (pinned(),
       // referenced()) are model-only observations, not evaluated here
       const st = name === "move_status" && a.kind === "name" ? statusOf?.(a.name) : undefined;
-      if (!st) return { node: call.id, text, value: unknown("a handle"), compared: unknown("model-only") };
+      if (!st)
+        return { node: call.id, name, text, value: unknown("a handle"), compared: unknown("model-only") };
       const idx = evalExpr(c, call.args[i + 1], scope);
       const v: SideValue =
         idx.kind === "int" && idx.n >= 0 && idx.n < st.length
           ? { kind: "int", n: st[idx.n] }
           : unknown("index");
-      return { node: call.id, text, value: v, compared: v };
+      return { node: call.id, name, text, value: v, compared: v };
     } else {
       const v = evalExpr(c, a, scope);
-      if (v.kind !== "int") return { node: call.id, text, value: v, compared: v };
+      if (v.kind !== "int") return { node: call.id, name, text, value: v, compared: v };
       args.push(v.n);
     }
   }
   let value: SideValue;
   try {
-    value = toSide((OBSERVER_IMPLS[name] as (m: Machine, ...a: unknown[]) => Value)(m, ...args));
+    value = toSideValue((OBSERVER_IMPLS[name] as (m: Machine, ...a: unknown[]) => Value)(m, ...args));
   } catch (e) {
     value = unknown(e instanceof Error ? e.message : String(e));
   }
@@ -159,10 +154,10 @@ export function observeModel(
       const precise = page_mapcount(m.k, pfn);
       compared = how === "exclusive" ? { kind: "bool", b: precise === 1 } : { kind: "int", n: precise };
       if (how === "exclusive" && precise === 1 && folio_test_hugetlb(m.k, m.k.memmap.head(pfn)))
-        return { node: call.id, text, value, compared, widen: "hugetlbPmdShared" };
+        return { node: call.id, name, text, value, compared, widen: "hugetlbPmdShared" };
     }
   }
-  return { node: call.id, text, value, compared };
+  return { node: call.id, name, text, value, compared };
 }
 
 function unknown(why: string): SideValue {
@@ -191,14 +186,12 @@ function probe(
       if (s?.kind !== "assert") return;
       const bound = bindingsBefore(c, first.steps, n);
       const scope: Scope = {
-        binding: (name) => bound.get(name),
+        binding: (name) => bound.numbers.get(name),
         process: (name) => pidOf(m, name),
       };
       sink.set(
         n,
-        observerCalls(s.cond).map((call) =>
-          observeModel(c, m, call, scope, (b) => statusesBefore(c, first.steps, n).get(b)),
-        ),
+        observerCalls(s.cond).map((call) => observeModel(c, m, call, scope, (b) => bound.statuses.get(b))),
       );
     },
   });

@@ -9,6 +9,7 @@ import type { CheckedScenario } from "../scenario/checker.js";
 import { isObserverName } from "../scenario/calls.js";
 import { orInt } from "../scenario/constant.js";
 import { printExpr } from "../scenario/print.js";
+import { type ComparableValue, compareValues as compareLanguageValues } from "../scenario/value.js";
 
 export type Runnable = Extract<Statement, { kind: "mount" | "process" | "step" | "assert" }>;
 
@@ -139,34 +140,24 @@ export function evalExpr(c: CheckedScenario, e: Expr, scope: Scope): SideValue {
   return { kind: "unknown", why: "unreachable" };
 }
 
+/** A value of the language (a run's Value or its JSON form) as a side value, without its extras. */
+export function toSideValue(v: ComparableValue): SideValue {
+  switch (v.kind) {
+    case "int":
+      return { kind: "int", n: v.n };
+    case "bool":
+      return { kind: "bool", b: v.b };
+    case "sym":
+      return { kind: "sym", name: v.name };
+    case "none":
+      return { kind: "none" };
+  }
+}
+
 /** Compare two side values as the language does (`==`, `<`, …); null when one is unknown. */
 export function compareValues(op: string, l: SideValue, r: SideValue): boolean | null {
   if (l.kind === "unknown" || r.kind === "unknown") return null;
-  if (l.kind === "int" && r.kind === "int") {
-    switch (op) {
-      case "==":
-        return l.n === r.n;
-      case "!=":
-        return l.n !== r.n;
-      case "<":
-        return l.n < r.n;
-      case "<=":
-        return l.n <= r.n;
-      case ">":
-        return l.n > r.n;
-      case ">=":
-        return l.n >= r.n;
-    }
-    return false;
-  }
-  const eq =
-    l.kind === r.kind &&
-    ((l.kind === "bool" && r.kind === "bool" && l.b === r.b) ||
-      (l.kind === "sym" && r.kind === "sym" && l.name === r.name) ||
-      l.kind === "none");
-  if (op === "==") return eq;
-  if (op === "!=") return !eq;
-  return false;
+  return compareLanguageValues(op, l, r);
 }
 
 /** A condition's truth with one side's observer values; null when something is unknown. */

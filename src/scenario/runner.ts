@@ -63,7 +63,15 @@ import {
   RunError,
 } from "./entry_points.js";
 import { printExpectation, printExpr, printStatement } from "./print.js";
-import { formatValue, int, type Radix, type Value, valueJson, type ValueJson } from "./value.js";
+import {
+  compareValues,
+  formatValue,
+  int,
+  type Radix,
+  type Value,
+  valueJson,
+  type ValueJson,
+} from "./value.js";
 import type { MountKind } from "./vocab.js";
 
 export interface RunOptions {
@@ -657,7 +665,7 @@ class Runner {
       case "compare": {
         const l = this.evalExpr(c.left);
         const r = this.evalExpr(c.right);
-        const met = compare(c.op, l, r);
+        const met = compareValues(c.op, l, r);
         const radix: Radix =
           this.radixOf(c.left) === "hex" || this.radixOf(c.right) === "hex" ? "hex" : "dec";
         const lt = printExpr(c.left);
@@ -714,32 +722,4 @@ function safe(n: number, e: Expr): number {
 
 function resultRadix(r: ResultKind): Radix {
   return r === "address" || r === "content" ? "hex" : "dec";
-}
-
-function compare(op: string, l: Value, r: Value): boolean {
-  if (l.kind === "int" && r.kind === "int") {
-    switch (op) {
-      case "==":
-        return l.n === r.n;
-      case "!=":
-        return l.n !== r.n;
-      case "<":
-        return l.n < r.n;
-      case "<=":
-        return l.n <= r.n;
-      case ">":
-        return l.n > r.n;
-      case ">=":
-        return l.n >= r.n;
-    }
-    return false;
-  }
-  const eq =
-    l.kind === r.kind &&
-    ((l.kind === "bool" && r.kind === "bool" && l.b === r.b) ||
-      (l.kind === "sym" && r.kind === "sym" && l.name === r.name) ||
-      l.kind === "none");
-  if (op === "==") return eq;
-  if (op === "!=") return !eq;
-  return false;
 }

@@ -44,6 +44,42 @@ export type Value =
   /** an observer found nothing there (an unmapped address) */
   | { kind: "none" };
 
+/** What a comparison needs of a value (the oracle's side values share the shape). */
+export type ComparableValue =
+  | { kind: "int"; n: number }
+  | { kind: "bool"; b: boolean }
+  | { kind: "sym"; name: string }
+  | { kind: "none" };
+
+/** `l OP r` as the language compares: numbers by value, truth values and symbols by equality. */
+export function compareValues(op: string, l: ComparableValue, r: ComparableValue): boolean {
+  if (l.kind === "int" && r.kind === "int") {
+    switch (op) {
+      case "==":
+        return l.n === r.n;
+      case "!=":
+        return l.n !== r.n;
+      case "<":
+        return l.n < r.n;
+      case "<=":
+        return l.n <= r.n;
+      case ">":
+        return l.n > r.n;
+      case ">=":
+        return l.n >= r.n;
+    }
+    return false;
+  }
+  const eq =
+    l.kind === r.kind &&
+    ((l.kind === "bool" && r.kind === "bool" && l.b === r.b) ||
+      (l.kind === "sym" && r.kind === "sym" && l.name === r.name) ||
+      l.kind === "none");
+  if (op === "==") return eq;
+  if (op === "!=") return !eq;
+  return false;
+}
+
 export const int = (n: number, handle?: Handle): Value =>
   handle ? { kind: "int", n, handle } : { kind: "int", n };
 export const bool = (b: boolean): Value => ({ kind: "bool", b });

@@ -25,7 +25,7 @@ import {
 import { alloc_hugetlb_folio, type HState } from "./hugetlb.js";
 import { NIL } from "./memmap.js";
 import type { VmArea, VmFault } from "./mm_types.js";
-import { PUD_SIZE, pmd_index, pud_index } from "./pgtable.js";
+import { PUD_SIZE, pgd_index, pmd_index, pud_index } from "./pgtable.js";
 import {
   anon_vma_prepare,
   folio_add_new_anon_rmap,
@@ -260,8 +260,8 @@ export function copy_hugetlb_page_range(k: Kernel, dst: VmArea, src: VmArea): nu
     const se = huge_pte_offset(src, a, false);
     if (!se || !(se.bits[se.i] & PTE.PRESENT)) continue;
     if (h.order === HPAGE_PUD_ORDER) {
-      // one PUD table maps 512 GiB: the choice is per table, made when it is first met
-      const table = Math.floor(a / 2 ** 39);
+      // one PUD table per PGD entry (512 GiB): the choice is per table, made when first met
+      const table = pgd_index(a);
       if (!looksShared.has(table)) {
         const skip = k.nondet.take(NONDET.hugetlbPudTableLooksShared);
         looksShared.set(table, skip);
